@@ -1,0 +1,74 @@
+"""Argument checks shared by the library and the command line.
+
+Each raises ValueError with a one-line message naming the bad value; the command line turns
+that into exit status 2.
+"""
+
+import contextlib
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+
+DTYPES = ("float32", "float64")
+
+
+def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def finite(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def positive(name: str, value: Any) -> float:
+    number = finite(name, value)
+    if number <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def unit_interval(name: str, value: Any) -> float:
+    number = finite(name, value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    return number
+
+
+def at_least(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def dtype_name(value: Any) -> str:
+    """Normalise 'float32', 'float64', numpy or jax dtypes to their name."""
+    try:
+        name = np.dtype(value).name
+    except TypeError:
+        name = str(value)
+    return choice("dtype", name, DTYPES)
+
+
+@contextlib.contextmanager
+def precision(dtype: Any) -> Iterator[str]:
+    """Run the block with 64-bit JAX types enabled when ``dtype`` is float64."""
+    name = dtype_name(dtype)
+    if name == "float64":
+        with jax.enable_x64(True):
+            yield name
+    else:
+        yield name
