@@ -7,7 +7,7 @@ x = 1, y = 0, 300 epochs; starts (w0, b0) = (0.6, 0.9) (output 0.82) and (2, 2) 
 import itertools
 from typing import Any
 
-from xent_jax.training import LOSS_TITLES, Run, train
+from xent_jax.training import Run, train
 
 SEED_STARTS = ((0.6, 0.9), (2.0, 2.0))
 SEED_LEARNING_RATES = {"mse": 0.15, "ce": 0.005}
@@ -116,8 +116,3 @@ def conclusions(runs: list[Run]) -> list[str]:
         f"(final a = {matched.final_output:.3f}), against {_epoch(mse.half_error_epoch, epochs)} "
         "for the quadratic loss.",
     ]
-
-
-def describe(run: Run) -> str:
-    c = run.config
-    return f"{LOSS_TITLES[c['loss']]}, η = {c['learning_rate']:g}, rule {c['rule']}, start ({c['w0']:g}, {c['b0']:g})"

@@ -3,7 +3,7 @@
 import argparse
 import json
 
-from xent_jax import proof, training
+from xent_jax import _validate, proof, training
 from xent_jax._validate import DTYPES
 
 
@@ -68,7 +68,8 @@ def format_run(summary: dict) -> str:
     title = training.LOSS_TITLES[summary["loss"]]
     return "\n".join(
         [
-            f"{title}, rule {summary['rule']}, {summary['optimizer']} η = {summary['learning_rate']:g}, "
+            f"{title}, rule {summary['rule']}, "
+            f"{summary['optimizer']} η = {summary['learning_rate']:g}, "
             f"{summary['epochs']} epochs, start (w0, b0) = ({summary['w0']:g}, {summary['b0']:g}), "
             f"x = {summary['x']:g}, y = {summary['y']:g}, {summary['dtype']}",
             f"  output     {summary['initial_output']:.4f} -> {summary['final_output']:.4f}",
@@ -96,12 +97,14 @@ def format_gradient_table(rows: list[dict[str, float]]) -> str:
 
 
 def run_gradients(args: argparse.Namespace) -> int:
+    z_min = _validate.finite("--z-min", args.z_min)
+    z_max = _validate.finite("--z-max", args.z_max)
     if args.steps < 2:
         raise ValueError(f"--steps must be at least 2, got {args.steps}")
-    if not args.z_min < args.z_max:
-        raise ValueError(f"--z-min must be below --z-max, got {args.z_min} and {args.z_max}")
-    step = (args.z_max - args.z_min) / (args.steps - 1)
-    zs = [args.z_min + i * step for i in range(args.steps)]
+    if not z_min < z_max:
+        raise ValueError(f"--z-min must be below --z-max, got {z_min:g} and {z_max:g}")
+    step = (z_max - z_min) / (args.steps - 1)
+    zs = [z_min + i * step for i in range(args.steps)]
     rows = proof.gradient_table(zs, y=args.y)
     print(json.dumps(rows) if args.json else format_gradient_table(rows))
     return 0

@@ -58,6 +58,7 @@ def run_demo(args: argparse.Namespace) -> int:
     }
     _io.write_json(out / "summary.json", summary)
     print(
-        f"\nwrote {len(figures)} figures and summary.json to {out}/ in {time.perf_counter() - started:.1f} s"
+        f"\nwrote {len(figures)} figures and summary.json to {out}/ "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     return 0
