@@ -76,8 +76,9 @@ class Derivation:
     raw_minus_loss: str
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: the string results and ``steps`` as a list of dicts."""
-        return dataclasses.asdict(self) | {"steps": [dataclasses.asdict(s) for s in self.steps]}
+        """A JSON-ready dict: the string results first, then ``steps`` as a list of dicts."""
+        results = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)[1:]}
+        return results | {"steps": [dataclasses.asdict(step) for step in self.steps]}
 
 
 def _sympy():
@@ -314,7 +315,9 @@ def antiderivative(a: ArrayLike, y: ArrayLike) -> jax.Array:
       y: target in [0, 1].
 
     Returns:
-      The elementwise value, with the broadcast shape of ``a`` and ``y``.
+      The elementwise value, with the broadcast shape of ``a`` and ``y``. In float64 on CPU
+      it is within 3e-14 relative of the exact value rather than a few ulp for
+      0.28 < a < 0.53, where XLA's log1p is up to ~130 ulp off (jax-ml/jax#39707).
     """
     a = jnp.asarray(a)
     # ln(1 − a) as log1p(−a): keeps its relative precision for small a
@@ -351,7 +354,7 @@ def derivative_error(loss: Loss, a: ArrayLike, y: ArrayLike) -> float:
     a_grid, y_grid = np.meshgrid(_outputs("a", a), _targets(y), indexing="ij")
     with jax.enable_x64(True):
         a_grid, y_grid = jnp.asarray(a_grid), jnp.asarray(y_grid)
-        slope = jnp.vectorize(jax.grad(loss))(a_grid, y_grid)
+        slope = jax.jit(jnp.vectorize(jax.grad(loss)))(a_grid, y_grid)
         wanted = integrand(a_grid, y_grid)
         return float(jnp.max(jnp.abs(slope - wanted) / jnp.maximum(1.0, jnp.abs(wanted))))
 
@@ -423,7 +426,7 @@ def bias_gradient_error(
 
     with jax.enable_x64(True):
         b_grid, y_grid = jnp.asarray(b_grid), jnp.asarray(y_grid)
-        slope = jnp.vectorize(jax.grad(loss_of_bias))(b_grid, y_grid)
+        slope = jax.jit(jnp.vectorize(jax.grad(loss_of_bias)))(b_grid, y_grid)
         error = jax.nn.sigmoid(w * x + b_grid) - y_grid
         return float(jnp.max(jnp.abs(slope - error)))
 
