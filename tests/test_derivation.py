@@ -267,3 +267,9 @@ def test_docs_show_the_steps_the_command_prints(cli_json):
     for number, step in enumerate(cli_json["steps"], start=1):
         assert f"{number:>2}. {step['title']}\n    {step['statement']}\n" in docs
     assert "xent-jax derive --json" in docs
+
+
+def test_derive_rejects_an_unknown_option_in_one_line(capsys):
+    assert main(["derive", "--latex"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "--latex" in captured.err
