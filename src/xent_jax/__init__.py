@@ -3,6 +3,13 @@
 This module is the public API; the private modules behind it hold one concern each.
 """
 
+from xent_jax.derivation import (
+    Derivation,
+    DerivationStep,
+    NumericCheck,
+    check_derivation,
+    derive,
+)
 from xent_jax.metrics import CENSORED
 from xent_jax.neuron import (
     binary_cross_entropy_from_logit,
@@ -22,11 +29,16 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "RULES",
+    "Derivation",
+    "DerivationStep",
+    "NumericCheck",
     "Run",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_from_logit",
+    "check_derivation",
     "cross_entropy_loss",
+    "derive",
     "make_optimizer",
     "naive_cross_entropy_loss",
     "neuron",
