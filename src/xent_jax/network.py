@@ -231,7 +231,7 @@ class NetworkRun:
     def first_epoch(
         self, field: str, below: float | None = None, above: float | None = None
     ) -> int | None:
-        """First epoch t at which ``history.<field>`` is below (or at least) a level; None if never."""
+        """First epoch t with ``history.<field>`` below (or at least) a level; None if never."""
         values = getattr(self.history, field)
         hits = np.flatnonzero(values < below if below is not None else values >= above)
         return int(hits[0]) if hits.size else None
@@ -295,7 +295,7 @@ def train_network(
     data = load_digits(seed) if data is None else data
     if config["batch_size"] > len(data.x_train):
         raise ValueError(
-            f"batch size must not exceed the {len(data.x_train)} training examples, got {batch_size}"
+            f"batch size must not exceed {len(data.x_train)} (the training set), got {batch_size}"
         )
     init_key, batch_key = jax.random.split(jax.random.key(seed))
     params = init_params(init_key, init)

@@ -37,16 +37,19 @@ def _epoch(value: int | None) -> str:
 
 def format_runs(summaries: list[dict]) -> str:
     lines = [
-        f"{'loss':<16} {'start':<10} {'η':>5} {'test acc':>9} {'train loss':>11} {'≥90% at':>8} {'wrong-sat <1% at':>17}"
+        f"{'loss':<16} {'start':<10} {'η':>5} {'test acc':>9} {'train loss':>11} "
+        f"{'≥90% at':>8} {'wrong-sat <1% at':>17}"
     ]
     for s in summaries:
         lines.append(
-            f"{LOSS_TITLES[s['loss']]:<16} {s['init']:<10} {s['learning_rate']:>5g} {100 * s['test_accuracy']:>8.1f}% "
+            f"{LOSS_TITLES[s['loss']]:<16} {s['init']:<10} {s['learning_rate']:>5g} "
+            f"{100 * s['test_accuracy']:>8.1f}% "
             f"{s['train_loss']:>11.4f} {_epoch(s['epoch_test_accuracy_90']):>8} "
             f"{_epoch(s['epoch_wrong_saturated_below_1pct']):>17}"
         )
     lines.append(
-        "epochs: first epoch with test accuracy ≥ 90%, and with < 1% of output units confidently wrong"
+        "epochs: first epoch with test accuracy ≥ 90%, "
+        "and with < 1% of output units confidently wrong"
     )
     return "\n".join(lines)
 
