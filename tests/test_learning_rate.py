@@ -1,11 +1,14 @@
 """The learning-rate study against closed forms and independent integrations (SciPy, SymPy)."""
 
+import json
+
 import numpy as np
 import pytest
 from scipy.integrate import quad, solve_ivp
 from scipy.special import expit, lambertw
 
 from xent_jax import learning_rate as lr
+from xent_jax.cli import main
 from xent_jax.plots import learning_rate as plots
 
 
@@ -169,3 +172,46 @@ def test_figures_have_titles_labels_and_legends():
         assert (
             ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
         )
+
+
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_flow_loss_speed_is_the_derivative_of_the_loss_along_the_flow(loss):
+    tau = np.linspace(0.5, 30, 60)
+    h = 1e-5
+
+    def loss_at(t):  # the loss, y = 0, evaluated independently from the flow's output
+        a = lr.gradient_flow(loss, 2.0, 2.0, t).output
+        return 0.5 * a * a if loss == "mse" else -np.log1p(-a)
+
+    e = lr.gradient_flow(loss, 2.0, 2.0, tau).output
+    numeric = -(loss_at(tau + h) - loss_at(tau - h)) / (2 * h)
+    np.testing.assert_allclose(lr.flow_loss_speed(loss, e), numeric, rtol=1e-5)
+
+
+def test_cli_json_and_files(tmp_path, capsys):
+    out = tmp_path / "lr"
+    argv = ["learning-rate", "--out", str(out), "--json", "--learning-rates", "0.5", "0.25"]
+    assert main([*argv, "--flow-time", "5"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["max_deviation_from_flow"]) == {"mse", "ce"}
+    assert set(summary["max_deviation_from_flow"]["ce"]) == {"0.5", "0.25"}
+    assert summary["mean_sigmoid_prime"] == pytest.approx(1 / 6, abs=1e-6)
+    assert [m["start"] for m in summary["matches"]] == [[0.6, 0.9], [2.0, 2.0]]
+    assert {p.name for p in out.iterdir()} == {
+        "learning_rate_error.png",
+        "learning_rate_speed.png",
+        "learning_rate_heuristic.png",
+        "learning_rate.json",
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--learning-rates", "-1"], ["--flow-time", "0"], ["--w0", "nan"], ["--flow-time", "x"]],
+)
+def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, args):
+    out = tmp_path / "never"
+    assert main(["learning-rate", "--out", str(out), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert not out.exists()

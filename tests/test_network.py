@@ -172,7 +172,11 @@ def test_cli_json_shape_and_files(tmp_path, capsys):
     for r in result["runs"]:
         assert 0 <= r["test_accuracy"] <= 1 and r["epochs"] == 2
         assert len(r["history"]["wrong_saturated"]) == 3
-    assert {p.name for p in out.iterdir()} == {"network_curves.png", "network_saturation.png", "network.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "network_curves.png",
+        "network_saturation.png",
+        "network.json",
+    }
     assert json.loads((out / "network.json").read_text()) == result
 
 

@@ -130,6 +130,18 @@ def flow_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
     return (1 + x * x) * sigma_prime * dc_dz
 
 
+def flow_loss_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
+    """−dC/dτ on the gradient flow, as a function of the error e = |a − y| (y ∈ {0, 1}).
+
+    dC/dτ = −‖∇C‖² = −(1 + x²)(∂C/∂z)²: cross-entropy (1 + x²)e², largest when most wrong;
+    quadratic (1 + x²)e⁴(1 − e)², which vanishes as e → 1 (the σ′² factor).
+    """
+    _validate.choice("loss", loss, LOSSES)
+    e = np.asarray(error, dtype=np.float64)
+    dc_dz = e if loss == "ce" else e * e * (1 - e)  # |∂C/∂z|
+    return (1 + x * x) * dc_dz * dc_dz
+
+
 @dataclasses.dataclass(frozen=True)
 class SpeedCurve:
     """One run seen as learning speed against error, per epoch and per unit of η × epochs.

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.learning_rate import LearningRateStudy, flow_speed
+from xent_jax.learning_rate import LearningRateStudy, flow_loss_speed, flow_speed
 from xent_jax.training import LOSS_TITLES
 
 _LOSSES = ("mse", "ce")
@@ -49,24 +49,28 @@ def error_figure(study: LearningRateStudy) -> Figure:
 
 
 def speed_figure(study: LearningRateStudy) -> Figure:
-    """Learning speed against error: per epoch (left), per unit of η × epochs (right).
+    """Learning speed against error, one row per loss.
 
-    The right column collapses onto the closed-form flow speed: quadratic (1 + x²)e³(1 − e)²,
-    cross-entropy (1 + x²)e²(1 − e); the error e falls from right to left as training runs.
+    Left: decrease of |a − y| per epoch (curves η apart). Middle: the same per unit of
+    η × epochs, on the closed-form flow speed (1 + x²)σ′|∂C/∂z|. Right: decrease of the loss per
+    unit of η × epochs, on (1 + x²)(∂C/∂z)²: largest at the largest error for the cross-entropy,
+    vanishing there for the quadratic loss. The error falls from right to left as training runs.
     """
-    fig = Figure(figsize=(11, 7.5), layout="constrained")
-    axes = fig.subplots(2, 2)
+    fig = Figure(figsize=(15, 7.5), layout="constrained")
+    axes = fig.subplots(2, 3)
+    e = np.linspace(1e-3, 1 - 1e-3, 400)
     for row, loss in enumerate(_LOSSES):
         for curve in study.curves(loss):
             label = f"η = {curve.learning_rate:g}"
             axes[row, 0].semilogy(curve.error, curve.speed_per_epoch, label=label)
             axes[row, 1].semilogy(curve.error, curve.speed_per_flow_time, label=label)
-        e = np.linspace(1e-3, 1 - 1e-3, 400)
-        axes[row, 1].semilogy(
-            e, flow_speed(loss, e, x=study.x), "k--", lw=1, label="gradient flow (closed form)"
-        )
+            axes[row, 2].semilogy(curve.error, curve.loss_speed_per_flow_time, label=label)
+        flow = "gradient flow (closed form)"
+        axes[row, 1].semilogy(e, flow_speed(loss, e, x=study.x), "k--", lw=1, label=flow)
+        axes[row, 2].semilogy(e, flow_loss_speed(loss, e, x=study.x), "k--", lw=1, label=flow)
         axes[row, 0].set_ylabel("decrease of |a − y| per epoch")
         axes[row, 1].set_ylabel("decrease of |a − y| per unit η × epochs")
+        axes[row, 2].set_ylabel("decrease of the loss C per unit η × epochs")
         for ax in axes[row]:
             ax.set_title(LOSS_TITLES[loss])
             ax.set_xlabel("error |a − y| (dimensionless; falls as training runs)")
@@ -104,12 +108,13 @@ def heuristic_figure(
     left.set_title("The book's heuristic: σ′ averages 1/6 over the outputs")
     left.legend(fontsize="small")
     left.grid(alpha=0.3)
-    right.semilogy(z0, ratios, label="gradient flow: τ½(quadratic) / τ½(cross-entropy)")
+    right.plot(z0, ratios, label="gradient flow: τ½(quadratic) / τ½(cross-entropy)")
     right.axhline(6, color="k", ls="--", lw=1, label="heuristic: 6")
     right.axhline(30, color="tab:red", ls=":", lw=1, label="seed's choice 0.15 / 0.005 = 30")
     right.set_xlabel("starting weighted input z0 = w0 + b0 (x = 1, target y = 0)")
     right.set_ylabel("matched η ratio (quadratic / cross-entropy)")
     right.set_title("η ratio that equalises the half-error epoch")
+    right.set_ylim(0, 32)
     right.legend(fontsize="small")
-    right.grid(alpha=0.3, which="both")
+    right.grid(alpha=0.3)
     return fig
