@@ -146,9 +146,9 @@ def flow_loss_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
 class SpeedCurve:
     """One run seen as learning speed against error, per epoch and per unit of η × epochs.
 
-    Index t = 0 … E − 1: ``error`` is |a_t − y|, ``speed_per_epoch`` is |a_t − y| − |a_{t+1} − y|
-    and ``loss_speed_per_epoch`` is C_t − C_{t+1}; dividing by η gives the speed per unit of
-    gradient-flow time.
+    Index t = 0 … E − 1: ``flow_time`` is η·t, ``error`` is |a_t − y|, ``speed_per_epoch`` is
+    |a_t − y| − |a_{t+1} − y| and ``loss_speed_per_epoch`` is C_t − C_{t+1}; dividing by η gives
+    the speed per unit of gradient-flow time.
     """
 
     loss: str
@@ -177,7 +177,7 @@ def speed_curve(run: Run) -> SpeedCurve:
     return SpeedCurve(
         loss=c["loss"],
         learning_rate=eta,
-        flow_time=eta * np.arange(c["epochs"] + 1),
+        flow_time=eta * np.arange(c["epochs"]),
         error=error[:-1],
         loss_value=value[:-1],
         speed_per_epoch=error[:-1] - error[1:],

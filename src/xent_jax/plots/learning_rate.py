@@ -28,7 +28,7 @@ def error_figure(study: LearningRateStudy) -> Figure:
             epochs = np.arange(1, curve.error.size)
             label = f"η = {curve.learning_rate:g}"
             axes[row, 0].semilogx(epochs, curve.error[1:], label=label)
-            axes[row, 1].semilogx(curve.flow_time[1:-1], curve.error[1:], label=label)
+            axes[row, 1].semilogx(curve.flow_time[1:], curve.error[1:], label=label)
         flow = study.flow(loss)
         axes[row, 1].semilogx(
             flow.flow_time[1:],
