@@ -10,7 +10,19 @@ from xent_jax.derivation import (
     check_derivation,
     derive,
 )
+from xent_jax.learning_rate import (
+    flow_loss_speed,
+    flow_speed,
+    gradient_flow,
+    half_error_flow_time,
+    learning_rate_match,
+    learning_rate_study,
+    matched_learning_rate_ratio,
+    mean_sigmoid_prime,
+    speed_curve,
+)
 from xent_jax.metrics import CENSORED
+from xent_jax.network import compare_losses, load_digits, network_loss, train_network
 from xent_jax.neuron import (
     binary_cross_entropy_from_logit,
     cross_entropy_loss,
@@ -37,13 +49,26 @@ __all__ = [
     "__version__",
     "binary_cross_entropy_from_logit",
     "check_derivation",
+    "compare_losses",
     "cross_entropy_loss",
     "derive",
+    "flow_loss_speed",
+    "flow_speed",
+    "gradient_flow",
+    "half_error_flow_time",
+    "learning_rate_match",
+    "learning_rate_study",
+    "load_digits",
     "make_optimizer",
+    "matched_learning_rate_ratio",
+    "mean_sigmoid_prime",
     "naive_cross_entropy_loss",
+    "network_loss",
     "neuron",
     "preactivation",
     "quadratic_loss",
     "sigmoid_prime",
+    "speed_curve",
     "train",
+    "train_network",
 ]

@@ -1,0 +1,348 @@
+"""The learning-rate study: speed against error, gradient-flow time, and the 1/6 heuristic.
+
+The seed's "About the learning rate": a learning rate η chosen for one loss means nothing for
+the other, but the *shape* of learning (slow when badly wrong for the quadratic loss, fast for
+the cross-entropy) does not depend on η. Here that is shown rather than argued.
+
+Plain gradient descent θ_{t+1} = θ_t − η∇C(θ_t) is Euler's method for the gradient flow
+dθ/dτ = −∇C(θ) with step η, so in gradient-flow time τ = η × epochs every run follows the same
+curve up to O(η). For one neuron with input x, ∂C/∂w = x·∂C/∂b, so z = w·x + b obeys
+
+    dz/dτ = −(1 + x²)·∂C/∂z,    ∂C/∂z = σ(z) − y (cross-entropy),  (σ(z) − y)·σ′(z) (quadratic).
+
+For y = 0 (y = 1 is the mirror image z → −z) separating variables gives a closed form
+G(z(τ)) = G(z₀) − (1 + x²)τ with G′(z) = 1/(∂C/∂z):
+
+- cross-entropy: 1/σ(z) = 1 + e^{−z},  so G(z) = z − e^{−z};
+- quadratic: 1/(σ(z)²(1 − σ(z))) = e^{z}(1 + e^{−z})³,  so G(z) = e^{z} + 3z − 3e^{−z} − ½e^{−2z}.
+
+Both G increase monotonically, so z(τ) is found by bisection. The book's heuristic: σ′ = a(1 − a)
+averages ∫₀¹ a(1 − a) da = 1/6 over the output range, so the quadratic loss should learn about
+six times slower at equal η. The exact ratio of gradient-flow times is computed here too.
+
+References:
+  M. Nielsen, *Neural Networks and Deep Learning*, ch. 3 (2015).
+"""
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from xent_jax import _validate
+from xent_jax.training import LOSSES, Run, train
+
+SEED_START = (2.0, 2.0)
+DEFAULT_LEARNING_RATES = (0.01, 0.1, 1.0)
+DEFAULT_FLOW_TIME = 60.0
+
+
+def _mirror(y: Any) -> float:
+    """+1 for y = 0, −1 for y = 1: the closed form is written for y = 0 in the variable ±z."""
+    y = _validate.unit_interval("y", y)
+    if y not in (0.0, 1.0):
+        raise ValueError(f"the gradient-flow closed form needs y = 0 or y = 1, got {y!r}")
+    return 1.0 - 2.0 * y
+
+
+def flow_invariant(loss: str, z: np.ndarray) -> np.ndarray:
+    """G(z) with G′(z) = 1/(∂C/∂z) for y = 0, so G(z(τ)) = G(z₀) − (1 + x²)τ (float64)."""
+    _validate.choice("loss", loss, LOSSES)
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        if loss == "ce":
+            return z - np.exp(-z)  # ∫ (1 + e^{−z}) dz
+        return np.exp(z) + 3 * z - 3 * np.exp(-z) - 0.5 * np.exp(-2 * z)  # ∫ e^{z}(1 + e^{−z})³ dz
+
+
+def _solve_invariant(loss: str, target: np.ndarray, z_start: np.ndarray) -> np.ndarray:
+    """z ≤ z_start with G(z) = target, G increasing: bracket by doubling, then bisect."""
+    high = np.broadcast_to(np.asarray(z_start, dtype=np.float64), target.shape).copy()
+    step = np.ones_like(high)
+    low = high - step
+    while np.any(too_high := flow_invariant(loss, low) > target):
+        step = np.where(too_high, 2 * step, step)
+        low = np.where(too_high, high - step, low)
+    for _ in range(200):  # the bracket halves each time; float64 stops changing after ~60
+        middle = 0.5 * (low + high)
+        above = flow_invariant(loss, middle) > target
+        high = np.where(above, middle, high)
+        low = np.where(above, low, middle)
+    return 0.5 * (low + high)
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    """The gradient flow (η → 0 limit) at the requested times τ (float64 arrays)."""
+
+    flow_time: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    z: np.ndarray
+    output: np.ndarray
+
+
+def gradient_flow(
+    loss: str, w0: float, b0: float, flow_time: Any, *, x: float = 1.0, y: float = 0.0
+) -> Flow:
+    """The continuous-time limit of gradient descent on one neuron, in closed form.
+
+    Args:
+      loss: ``"mse"`` or ``"ce"``.
+      w0: initial weight.
+      b0: initial bias.
+      flow_time: τ ≥ 0 (= η × epochs), any shape.
+      x: the input.
+      y: the target, 0 or 1.
+
+    Returns:
+      A :class:`Flow` with w, b, z and a at each τ. Since ∂C/∂w = x·∂C/∂b, w and b move
+      along a line: b = b₀ + (z − z₀)/(1 + x²), w = w₀ + x(z − z₀)/(1 + x²).
+
+    Raises:
+      ValueError: naming a bad argument (y must be 0 or 1 here).
+    """
+    _validate.choice("loss", loss, LOSSES)
+    w0, b0, x = (_validate.finite(n, v) for n, v in (("w0", w0), ("b0", b0), ("x", x)))
+    sign = _mirror(y)
+    tau = np.asarray(flow_time, dtype=np.float64)
+    if not np.all(np.isfinite(tau)) or np.any(tau < 0):
+        raise ValueError(f"flow time must be finite and non-negative, got {flow_time!r}")
+    z0 = w0 * x + b0
+    # G(s·z(τ)) = G(s·z₀) − (1 + x²)τ, s = ±1 mirrors y = 1 onto y = 0
+    target = flow_invariant(loss, sign * z0) - (1 + x * x) * tau
+    z = sign * _solve_invariant(loss, target, np.full(tau.shape, sign * z0))
+    shift = (z - z0) / (1 + x * x)
+    return Flow(tau, w0 + x * shift, b0 + shift, z, 1 / (1 + np.exp(-z)))
+
+
+def flow_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
+    """−d|a − y|/dτ on the gradient flow, as a function of the error e = |a − y| (y ∈ {0, 1}).
+
+    da/dτ = σ′(z)·dz/dτ = −(1 + x²)·σ′·∂C/∂z, and for y = 0, a = e:
+    cross-entropy (1 + x²)·e²(1 − e), quadratic (1 + x²)·e³(1 − e)², σ′ = e(1 − e) times less.
+    """
+    _validate.choice("loss", loss, LOSSES)
+    e = np.asarray(error, dtype=np.float64)
+    sigma_prime = e * (1 - e)
+    dc_dz = e if loss == "ce" else e * sigma_prime  # |∂C/∂z|
+    return (1 + x * x) * sigma_prime * dc_dz
+
+
+def flow_loss_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
+    """−dC/dτ on the gradient flow, as a function of the error e = |a − y| (y ∈ {0, 1}).
+
+    dC/dτ = −‖∇C‖² = −(1 + x²)(∂C/∂z)²: cross-entropy (1 + x²)e², largest when most wrong;
+    quadratic (1 + x²)e⁴(1 − e)², which vanishes as e → 1 (the σ′² factor).
+    """
+    _validate.choice("loss", loss, LOSSES)
+    e = np.asarray(error, dtype=np.float64)
+    dc_dz = e if loss == "ce" else e * e * (1 - e)  # |∂C/∂z|
+    return (1 + x * x) * dc_dz * dc_dz
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeedCurve:
+    """One run seen as learning speed against error, per epoch and per unit of η × epochs.
+
+    Index t = 0 … E − 1: ``flow_time`` is η·t, ``error`` is |a_t − y|, ``speed_per_epoch`` is
+    |a_t − y| − |a_{t+1} − y| and ``loss_speed_per_epoch`` is C_t − C_{t+1}; dividing by η gives
+    the speed per unit of gradient-flow time.
+    """
+
+    loss: str
+    learning_rate: float
+    flow_time: np.ndarray
+    error: np.ndarray
+    loss_value: np.ndarray
+    speed_per_epoch: np.ndarray
+    loss_speed_per_epoch: np.ndarray
+
+    @property
+    def speed_per_flow_time(self) -> np.ndarray:
+        return self.speed_per_epoch / self.learning_rate
+
+    @property
+    def loss_speed_per_flow_time(self) -> np.ndarray:
+        return self.loss_speed_per_epoch / self.learning_rate
+
+
+def speed_curve(run: Run) -> SpeedCurve:
+    """The learning speed of a :func:`training.train` run, against its error."""
+    c, trajectory = run.config, run.trajectory
+    error = np.abs(trajectory.output.astype(np.float64) - c["y"])
+    value = trajectory.loss.astype(np.float64)
+    eta = c["learning_rate"]
+    return SpeedCurve(
+        loss=c["loss"],
+        learning_rate=eta,
+        flow_time=eta * np.arange(c["epochs"]),
+        error=error[:-1],
+        loss_value=value[:-1],
+        speed_per_epoch=error[:-1] - error[1:],
+        loss_speed_per_epoch=value[:-1] - value[1:],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningRateStudy:
+    """Runs of both losses at several η from one start, and their distance to the flow limit.
+
+    ``deviation[loss][η]`` is max_t |a_t − a_flow(η·t)|: how far the discrete run at η lies
+    from the gradient flow in η × epochs; it shrinks in proportion to η (Euler's method).
+    """
+
+    start: tuple[float, float]
+    x: float
+    y: float
+    flow_time: float
+    runs: dict[str, list[Run]]
+    deviation: dict[str, dict[float, float]]
+
+    def curves(self, loss: str) -> list[SpeedCurve]:
+        return [speed_curve(run) for run in self.runs[loss]]
+
+    def flow(self, loss: str, points: int = 400) -> Flow:
+        tau = np.linspace(0.0, self.flow_time, points)
+        return gradient_flow(loss, *self.start, tau, x=self.x, y=self.y)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "start": list(self.start),
+            "x": self.x,
+            "y": self.y,
+            "flow_time": self.flow_time,
+            "max_deviation_from_flow": {
+                loss: {f"{eta:g}": dev for eta, dev in by_eta.items()}
+                for loss, by_eta in self.deviation.items()
+            },
+        }
+
+
+def learning_rate_study(
+    learning_rates: Sequence[float] = DEFAULT_LEARNING_RATES,
+    *,
+    w0: float = SEED_START[0],
+    b0: float = SEED_START[1],
+    x: float = 1.0,
+    y: float = 0.0,
+    flow_time: float = DEFAULT_FLOW_TIME,
+    dtype: str = "float64",
+) -> LearningRateStudy:
+    """Train both losses at each η (``training.train``, SGD, true gradient) up to τ = ``flow_time``.
+
+    Each run lasts ceil(flow_time / η) epochs, so all cover the same gradient-flow time.
+
+    Args:
+      learning_rates: the η values, each > 0.
+      w0: initial weight (default the seed's start (2, 2)).
+      b0: initial bias.
+      x: the input.
+      y: the target, 0 or 1 (the closed-form flow needs one of them).
+      flow_time: τ = η × epochs covered by every run.
+      dtype: ``"float64"`` (default, so the O(η) deviation is not hidden by rounding) or
+        ``"float32"``.
+
+    Returns:
+      A :class:`LearningRateStudy`.
+    """
+    if len(learning_rates) == 0:
+        raise ValueError("learning rates must not be empty")
+    etas = [_validate.positive("learning rate", eta) for eta in learning_rates]
+    horizon = _validate.positive("flow time", flow_time)
+    _mirror(y)
+    runs: dict[str, list[Run]] = {}
+    deviation: dict[str, dict[float, float]] = {}
+    for loss in LOSSES:
+        runs[loss], deviation[loss] = [], {}
+        for eta in etas:
+            epochs = max(1, int(np.ceil(horizon / eta)))
+            run = train(loss, w0, b0, learning_rate=eta, epochs=epochs, x=x, y=y, dtype=dtype)
+            flow = gradient_flow(loss, w0, b0, eta * np.arange(epochs + 1), x=x, y=y)
+            runs[loss].append(run)
+            deviation[loss][eta] = float(np.max(np.abs(run.trajectory.output - flow.output)))
+    return LearningRateStudy((float(w0), float(b0)), float(x), float(y), horizon, runs, deviation)
+
+
+def mean_sigmoid_prime(points: int = 1000) -> float:
+    """The average of σ′ = a(1 − a) over outputs a uniform in (0, 1), by the midpoint rule.
+
+    The book's heuristic: ∫₀¹ a(1 − a) da = 1/2 − 1/3 = 1/6. The midpoint rule is exact up to
+    1/(12·points²) for this quadratic.
+    """
+    n = _validate.at_least("points", points, 1)
+    a = (np.arange(n) + 0.5) / n
+    return float(np.mean(a * (1 - a)))
+
+
+def half_error_flow_time(
+    loss: str, w0: float, b0: float, *, x: float = 1.0, y: float = 0.0
+) -> float:
+    """τ at which the gradient flow first reaches |a − y| = ½|a₀ − y| (closed form).
+
+    (G(z₀) − G(z_½))/(1 + x²), with z_½ the logit of the half error: divided by η it predicts
+    the half-error epoch of a run with small η.
+    """
+    _validate.choice("loss", loss, LOSSES)
+    sign = _mirror(y)
+    z0 = sign * (_validate.finite("w0", w0) * _validate.finite("x", x) + _validate.finite("b0", b0))
+    half = 0.5 / (1 + np.exp(-z0))  # in the mirrored variable the target is 0 and a = e
+    z_half = np.log(half / (1 - half))
+    return float((flow_invariant(loss, z0) - flow_invariant(loss, z_half)) / (1 + x * x))
+
+
+def matched_learning_rate_ratio(w0: float, b0: float, *, x: float = 1.0, y: float = 0.0) -> float:
+    """η_quadratic / η_cross-entropy that makes both halve their error in the same epoch.
+
+    In the small-η limit a run halves its error at epoch τ_½/η, so the matching ratio is
+    τ_½(quadratic)/τ_½(cross-entropy). The 1/6 heuristic predicts 6.
+    """
+    return half_error_flow_time("mse", w0, b0, x=x, y=y) / half_error_flow_time(
+        "ce", w0, b0, x=x, y=y
+    )
+
+
+def learning_rate_match(
+    w0: float,
+    b0: float,
+    *,
+    ce_learning_rate: float = 0.005,
+    ratios: Sequence[float] = (6.0, 30.0),
+    x: float = 1.0,
+    y: float = 0.0,
+) -> dict[str, Any]:
+    """Half-error epochs of the quadratic loss at η_ce × ratio against the cross-entropy at η_ce.
+
+    Measured with ``training.train`` (SGD, true gradient, float64) for the 1/6 heuristic's
+    ratio 6, the seed's 0.15/0.005 = 30, and the gradient-flow matched ratio; each run lasts
+    twice the longest predicted half-error epoch.
+
+    Returns:
+      ``{"start", "ce_learning_rate", "ce_half_error_epoch", "flow_matched_ratio",
+      "mse": [{"ratio", "learning_rate", "half_error_epoch"}, …]}`` (epochs None if censored).
+    """
+    eta = _validate.positive("learning rate", ce_learning_rate)
+    matched = matched_learning_rate_ratio(w0, b0, x=x, y=y)
+    all_ratios = [*(_validate.positive("ratio", r) for r in ratios), matched]
+    longest = max(
+        half_error_flow_time("ce", w0, b0, x=x, y=y),
+        half_error_flow_time("mse", w0, b0, x=x, y=y) / min(all_ratios),
+    )
+    epochs = int(np.ceil(2 * longest / eta))
+
+    def half_error(loss: str, rate: float) -> int | None:
+        return train(
+            loss, w0, b0, learning_rate=rate, epochs=epochs, x=x, y=y, dtype="float64"
+        ).half_error_epoch
+
+    return {
+        "start": [float(w0), float(b0)],
+        "ce_learning_rate": eta,
+        "ce_half_error_epoch": half_error("ce", eta),
+        "flow_matched_ratio": matched,
+        "mse": [
+            {"ratio": r, "learning_rate": r * eta, "half_error_epoch": half_error("mse", r * eta)}
+            for r in all_ratios
+        ],
+    }

@@ -1,0 +1,120 @@
+"""Figures of the learning-rate study: curves per epoch, and collapsed in η × epochs."""
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from xent_jax.learning_rate import LearningRateStudy, flow_loss_speed, flow_speed
+from xent_jax.training import LOSS_TITLES
+
+_LOSSES = ("mse", "ce")
+
+
+def _start_label(study: LearningRateStudy) -> str:
+    w0, b0 = study.start
+    return f"start (w0, b0) = ({w0:g}, {b0:g}), x = {study.x:g}, y = {study.y:g}"
+
+
+def error_figure(study: LearningRateStudy) -> Figure:
+    """|a − y| against epochs (left) and against η × epochs (right), one row per loss.
+
+    On the right every η lies on the gradient flow, drawn dashed.
+    """
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
+    for row, loss in enumerate(_LOSSES):
+        for curve in study.curves(loss):
+            epochs = np.arange(1, curve.error.size)
+            label = f"η = {curve.learning_rate:g}"
+            axes[row, 0].semilogx(epochs, curve.error[1:], label=label)
+            axes[row, 1].semilogx(curve.flow_time[1:], curve.error[1:], label=label)
+        flow = study.flow(loss)
+        axes[row, 1].semilogx(
+            flow.flow_time[1:],
+            np.abs(flow.output[1:] - study.y),
+            "k--",
+            lw=1,
+            label="gradient flow (closed form)",
+        )
+        axes[row, 0].set_xlabel("epochs")
+        axes[row, 1].set_xlabel("gradient-flow time η × epochs")
+        for ax in axes[row]:
+            ax.set_ylabel("error |a − y|")
+            ax.set_title(f"{LOSS_TITLES[loss]}")
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize="small")
+    fig.suptitle(f"Different η, one curve in η × epochs: {_start_label(study)}")
+    return fig
+
+
+def speed_figure(study: LearningRateStudy) -> Figure:
+    """Learning speed against error, one row per loss.
+
+    Left: decrease of |a − y| per epoch (curves η apart). Middle: the same per unit of
+    η × epochs, on the closed-form flow speed (1 + x²)σ′|∂C/∂z|. Right: decrease of the loss per
+    unit of η × epochs, on (1 + x²)(∂C/∂z)²: largest at the largest error for the cross-entropy,
+    vanishing there for the quadratic loss. The error falls from right to left as training runs.
+    """
+    fig = Figure(figsize=(15, 7.5), layout="constrained")
+    axes = fig.subplots(2, 3)
+    e = np.linspace(1e-3, 1 - 1e-3, 400)
+    for row, loss in enumerate(_LOSSES):
+        for curve in study.curves(loss):
+            label = f"η = {curve.learning_rate:g}"
+            axes[row, 0].semilogy(curve.error, curve.speed_per_epoch, label=label)
+            axes[row, 1].semilogy(curve.error, curve.speed_per_flow_time, label=label)
+            axes[row, 2].semilogy(curve.error, curve.loss_speed_per_flow_time, label=label)
+        flow = "gradient flow (closed form)"
+        axes[row, 1].semilogy(e, flow_speed(loss, e, x=study.x), "k--", lw=1, label=flow)
+        axes[row, 2].semilogy(e, flow_loss_speed(loss, e, x=study.x), "k--", lw=1, label=flow)
+        axes[row, 0].set_ylabel("decrease of |a − y| per epoch")
+        axes[row, 1].set_ylabel("decrease of |a − y| per unit η × epochs")
+        axes[row, 2].set_ylabel("decrease of the loss C per unit η × epochs")
+        for ax in axes[row]:
+            ax.set_title(LOSS_TITLES[loss])
+            ax.set_xlabel("error |a − y| (dimensionless; falls as training runs)")
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize="small")
+    fig.suptitle(
+        f"Learning speed against error: the shape does not depend on η ({_start_label(study)})"
+    )
+    return fig
+
+
+def heuristic_figure(
+    z0: Sequence[float], ratios: Sequence[float], mean_sigma_prime: float
+) -> Figure:
+    """Left: σ′ = a(1 − a) over the output range and its mean. Right: the matched η ratio.
+
+    Args:
+      z0: starting weighted inputs (x = 1, y = 0).
+      ratios: η_quadratic/η_cross-entropy that equalises the half-error epoch, for each z0.
+      mean_sigma_prime: the numerical mean of a(1 − a) over a in (0, 1).
+    """
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    a = np.linspace(0, 1, 201)
+    left.plot(a, a * (1 - a), label="σ′ = a(1 − a)")
+    left.axhline(
+        mean_sigma_prime,
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"mean over a: {mean_sigma_prime:.6f} (1/6)",
+    )
+    left.set_xlabel("output a (dimensionless)")
+    left.set_ylabel("σ′(z) (dimensionless)")
+    left.set_title("The book's heuristic: σ′ averages 1/6 over the outputs")
+    left.legend(fontsize="small")
+    left.grid(alpha=0.3)
+    right.plot(z0, ratios, label="gradient flow: τ½(quadratic) / τ½(cross-entropy)")
+    right.axhline(6, color="k", ls="--", lw=1, label="heuristic: 6")
+    right.axhline(30, color="tab:red", ls=":", lw=1, label="seed's choice 0.15 / 0.005 = 30")
+    right.set_xlabel("starting weighted input z0 = w0 + b0 (x = 1, target y = 0)")
+    right.set_ylabel("matched η ratio (quadratic / cross-entropy)")
+    right.set_title("η ratio that equalises the half-error epoch")
+    right.set_ylim(0, 32)
+    right.legend(fontsize="small")
+    right.grid(alpha=0.3)
+    return fig
