@@ -61,7 +61,9 @@ def binary_cross_entropy_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
     ``jax.grad`` of this plain definition gives ∂C/∂z = σ(z) − y.
     """
     z = jnp.asarray(z)
-    return jnp.maximum(z, 0) - y * z + jnp.log1p(jnp.exp(-jnp.abs(z)))
+    # −|z| written as min(z, −z): jax.grad(jnp.abs)(0.) is 1, which made ∂C/∂z at z = 0 come
+    # out as −y instead of ½ − y; min's tie rule (½ to each side) gives the right 0 there.
+    return jnp.maximum(z, 0) - y * z + jnp.log1p(jnp.exp(jnp.minimum(z, -z)))
 
 
 @jax.custom_jvp
