@@ -222,8 +222,7 @@ def cross_entropy(
     if jnp.issubdtype(target.dtype, jnp.floating):
         if target.shape != logits.shape:
             raise ValueError(
-                f"probability target must have the logits' shape {logits.shape}, "
-                f"got {target.shape}"
+                f"probability target must have the logits' shape {logits.shape}, got {target.shape}"
             )
         if ignore_index >= 0:
             raise ValueError(
