@@ -115,7 +115,7 @@ def test_matches_torch_for_other_layouts(layout, kind):
     shape, axis = layout
     case = _case(len(shape) + len(kind), shape, axis, kind, False, "float32")
     combinations = [(True, 0.25, reduction) for reduction in softmax.REDUCTIONS]
-    _compare_with_torch(*case, axis, "float32", combinations + [(False, 0.0, "mean")])
+    _compare_with_torch(*case, axis, "float32", [*combinations, (False, 0.0, "mean")])
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])

@@ -307,7 +307,7 @@ def binary_cross_entropy_with_logits(
     pos_weight: ArrayLike | None = None,
     reduction: str = "mean",
 ) -> jax.Array:
-    """Elementwise binary cross-entropy on logits (``torch.nn.functional.binary_cross_entropy_with_logits``).
+    """Binary cross-entropy on logits, elementwise (PyTorch's ``binary_cross_entropy_with_logits``).
 
     ℓ = −w·[p·t·log σ(x) + (1 − t)·log(1 − σ(x))] with p = ``pos_weight``. It is the
     single-neuron cross-entropy of :mod:`xent_jax.neuron` plus (p − 1)·t·(−log σ(x)), and the
