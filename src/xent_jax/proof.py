@@ -28,7 +28,9 @@ def autodiff_gradients(
     loss_fn = LOSSES[_validate.choice("loss", loss, LOSSES)]
     grad = jax.grad(loss_fn, argnums=(0, 1))
     batched = jnp.vectorize(grad)
-    return batched(*jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(float)) for v in (w, b, x, y))))
+    return batched(
+        *jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(float)) for v in (w, b, x, y)))
+    )
 
 
 def closed_form_gradients(

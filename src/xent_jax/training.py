@@ -155,7 +155,8 @@ def simulate(
         return final, None
     first = (w0, b0, value0, a0, gw0, gb0)
     history = tuple(
-        jnp.concatenate([jnp.asarray(f, h.dtype)[None], h]) for f, h in zip(first, history, strict=True)
+        jnp.concatenate([jnp.asarray(f, h.dtype)[None], h])
+        for f, h in zip(first, history, strict=True)
     )
     return final, history
 
@@ -228,7 +229,9 @@ def validate_run(
     if isinstance(optimizer, str):
         config["optimizer"] = _validate.choice("optimizer", optimizer, OPTIMIZERS)
     elif not isinstance(optimizer, optax.GradientTransformation):
-        raise ValueError(f"optimizer must be a name or an optax GradientTransformation, got {optimizer!r}")
+        raise ValueError(
+            f"optimizer must be a name or an optax GradientTransformation, got {optimizer!r}"
+        )
     else:
         config["optimizer"] = "custom"
     return config
@@ -278,15 +281,25 @@ def train(
             config["optimizer"],
             transform,
             config["epochs"],
-            *(jnp.asarray(config[k], config["dtype"]) for k in ("w0", "b0", "x", "y", "learning_rate")),
+            *(
+                jnp.asarray(config[k], config["dtype"])
+                for k in ("w0", "b0", "x", "y", "learning_rate")
+            ),
         )
         w, b, value, a, gw, gb = (np.asarray(h) for h in history)
         metrics = jax.device_get(final.metrics)
     trajectory = Trajectory(w, b, w * config["x"] + b, a, value, gw, gb)
-    return Run(config, trajectory, _uncensored(metrics.takeoff_epoch), _uncensored(metrics.half_error_epoch))
+    return Run(
+        config,
+        trajectory,
+        _uncensored(metrics.takeoff_epoch),
+        _uncensored(metrics.half_error_epoch),
+    )
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
 def _train_jit(loss, rule, optimizer_name, transform, epochs, w0, b0, x, y, learning_rate):
-    optimizer = transform if transform is not None else make_optimizer(optimizer_name, learning_rate)
+    optimizer = (
+        transform if transform is not None else make_optimizer(optimizer_name, learning_rate)
+    )
     return simulate(step_direction(loss, rule), optimizer, w0, b0, x, y, epochs)

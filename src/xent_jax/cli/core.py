@@ -80,14 +80,18 @@ def format_run(summary: dict) -> str:
 
 
 def format_gradient_table(rows: list[dict[str, float]]) -> str:
-    header = f"{'z':>6} {'a':>10} {'σ′(z)':>11} {'∂C/∂b quad':>12} {'∂C/∂b xent':>12} {'quad/xent':>11}"
+    header = (
+        f"{'z':>6} {'a':>10} {'σ′(z)':>11} {'∂C/∂b quad':>12} {'∂C/∂b xent':>12} {'quad/xent':>11}"
+    )
     lines = [header]
     for r in rows:
         lines.append(
             f"{r['z']:6.2f} {r['a']:10.6f} {r['sigmoid_prime']:11.3e} {r['dC_db_quadratic']:12.4e} "
             f"{r['dC_db_cross_entropy']:12.4e} {r['ratio']:11.3e}"
         )
-    lines.append("quad/xent equals σ′(z): the quadratic loss keeps the factor, cross-entropy drops it.")
+    lines.append(
+        "quad/xent equals σ′(z): the quadratic loss keeps the factor, cross-entropy drops it."
+    )
     return "\n".join(lines)
 
 
