@@ -91,7 +91,7 @@ def numerics_report(gaps: tuple[float, ...] = GAPS) -> list[dict]:
                     # + 0.0 turns the −0.0 of −(0 − 0) into 0.0
                     "naive": float(losses["naive"][i]) + 0.0,
                     "fused": float(losses["fused"][i]) + 0.0,
-                    "exact_grad": float(exact_grad[i]),
+                    "exact_grad": float(exact_grad[i]) + 0.0,
                     "naive_grad": float(grads["naive"][i]),
                     "fused_grad": float(grads["fused"][i]),
                     "fused_ok": fused_ok,
