@@ -3,6 +3,7 @@
 This module is the public API; the private modules behind it hold one concern each.
 """
 
+from xent_jax import information
 from xent_jax.metrics import CENSORED
 from xent_jax.neuron import (
     binary_cross_entropy_from_logit,
@@ -13,6 +14,14 @@ from xent_jax.neuron import (
     quadratic_loss,
     sigmoid_prime,
 )
+from xent_jax.softmax import (
+    LogitsLookLikeProbabilitiesWarning,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    multilabel_soft_margin_loss,
+    naive_softmax_cross_entropy,
+    nll_loss,
+)
 from xent_jax.training import LOSSES, OPTIMIZERS, RULES, Run, Trajectory, make_optimizer, train
 
 __version__ = "0.1.0"
@@ -22,14 +31,21 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "RULES",
+    "LogitsLookLikeProbabilitiesWarning",
     "Run",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_from_logit",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
     "cross_entropy_loss",
+    "information",
     "make_optimizer",
+    "multilabel_soft_margin_loss",
     "naive_cross_entropy_loss",
+    "naive_softmax_cross_entropy",
     "neuron",
+    "nll_loss",
     "preactivation",
     "quadratic_loss",
     "sigmoid_prime",
