@@ -304,6 +304,7 @@ def test_probabilities_and_log_probabilities_warn(transform):
         (lambda x, y: cross_entropy(x, y, reduction="avg"), "unknown reduction 'avg'"),
         (lambda x, y: cross_entropy(x, np.eye(4)[y], ignore_index=0), "ignore_index 0 is not"),
         (lambda x, y: cross_entropy(x, y, axis=2), "axis 2 is out of range"),
+        (lambda x, y: cross_entropy(x, y, ignore_index=None), "ignore_index must be an integer"),
         (lambda x, y: cross_entropy(x, y.astype(bool)), "class indices or probabilities"),
         (lambda x, y: nll_loss(x, np.array([0, 1, 4])), "class index 4 is out of range"),
         (lambda x, y: nll_loss(x, y, reduction="mean "), "unknown reduction"),

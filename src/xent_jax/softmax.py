@@ -71,6 +71,12 @@ def _class_weight(weight: ArrayLike | None, num_classes: int, dtype: Any) -> jax
     return weight
 
 
+def _ignore_index(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"ignore_index must be an integer, got {value!r}")
+    return int(value)
+
+
 def _smoothing(label_smoothing: ArrayLike) -> ArrayLike:
     if _is_traced(label_smoothing):
         return label_smoothing
@@ -230,6 +236,7 @@ def cross_entropy(
     logits = jnp.asarray(logits)
     target = jnp.asarray(target)
     _validate.choice("reduction", reduction, REDUCTIONS)
+    ignore_index = _ignore_index(ignore_index)
     label_smoothing = _smoothing(label_smoothing)
     class_axis = _class_axis(logits.ndim, axis)
     num_classes = logits.shape[class_axis]
@@ -304,6 +311,7 @@ def nll_loss(
     log_probs = jnp.asarray(log_probs)
     target = jnp.asarray(target)
     _validate.choice("reduction", reduction, REDUCTIONS)
+    ignore_index = _ignore_index(ignore_index)
     class_axis = _class_axis(log_probs.ndim, axis)
     num_classes = log_probs.shape[class_axis]
     weight = _class_weight(weight, num_classes, log_probs.dtype)
