@@ -430,3 +430,11 @@ def test_naive_form_agrees_where_it_works_and_breaks_where_expected():
     np.testing.assert_allclose(fused, reference, rtol=1e-6, atol=1e-30)
     assert np.isinf(naive[1])  # softmax 0 → log 0: e^−120 underflows in float32
     assert np.isnan(naive[2])  # e^100 overflows: inf/inf
+
+
+def test_core_binary_gradient_at_zero_is_half_minus_y():
+    """dC/dz = σ(z) − y, so ½ − y at z = 0 (jax.grad(jnp.abs)(0.) = 1 once broke this)."""
+    from xent_jax.neuron import binary_cross_entropy_from_logit
+
+    for y in (0.0, 0.3, 1.0):
+        assert jax.grad(binary_cross_entropy_from_logit)(0.0, y) == pytest.approx(0.5 - y)
