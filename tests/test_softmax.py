@@ -186,6 +186,18 @@ def test_extreme_logits_are_finite_and_exact_in_float32():
     x_torch = torch.tensor(logits, requires_grad=True)
     F.cross_entropy(x_torch, torch.tensor(target), reduction="sum").backward()
     np.testing.assert_allclose(grad, x_torch.grad.numpy(), atol=1e-6)
+    # Probability targets with smoothing: every class carries mass, −Σ_c t_c log p_c.
+    soft = np.full((4, 3), 1 / 3, dtype=np.float32)
+    value, grad = jax.value_and_grad(
+        lambda x: cross_entropy(x, soft, label_smoothing=0.1, reduction="sum")
+    )(logits)
+    log_p = (
+        x
+        - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+        - x.max(1, keepdims=True)
+    )
+    np.testing.assert_allclose(value, -(log_p / 3).sum(), rtol=1e-6)
+    np.testing.assert_allclose(grad, p - 1 / 3, atol=1e-6)
 
 
 def test_minus_infinity_logits_on_other_classes():
