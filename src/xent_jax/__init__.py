@@ -1,28 +1,20 @@
 """xent-jax: why cross-entropy replaced the quadratic loss, executable in JAX.
 
-This module is the public API; the private modules behind it hold one concern each.
+This module is the public API; the private modules behind it hold one concern each:
+
+- ``neuron``: the sigmoid neuron and both losses;      ``proof``: the σ′ proof with ``jax.grad``;
+- ``derivation``: the cross-entropy derived, in SymPy;  ``training``, ``metrics``: the runs;
+- ``experiments``: the seed's comparison;               ``learning_rate``: the η study;
+- ``softmax``: cross-entropy as PyTorch runs it;        ``information``: bits, KL, likelihood;
+- ``numerics``, ``bugs``, ``softmax_options``: what the fused form fixes, and its options;
+- ``network``: a 64–30–10 network on the 8×8 digits;   ``plots``, ``cli``: the edges.
 """
 
-from xent_jax.derivation import (
-    Derivation,
-    DerivationStep,
-    NumericCheck,
-    check_derivation,
-    derive,
-)
-from xent_jax.learning_rate import (
-    flow_loss_speed,
-    flow_speed,
-    gradient_flow,
-    half_error_flow_time,
-    learning_rate_match,
-    learning_rate_study,
-    matched_learning_rate_ratio,
-    mean_sigmoid_prime,
-    speed_curve,
-)
+from xent_jax import information, learning_rate, network
+from xent_jax.derivation import Derivation, DerivationStep, NumericCheck, check_derivation, derive
+from xent_jax.learning_rate import learning_rate_study
 from xent_jax.metrics import CENSORED
-from xent_jax.network import compare_losses, load_digits, network_loss, train_network
+from xent_jax.network import compare_losses, train_network
 from xent_jax.neuron import (
     binary_cross_entropy_from_logit,
     cross_entropy_loss,
@@ -31,6 +23,14 @@ from xent_jax.neuron import (
     preactivation,
     quadratic_loss,
     sigmoid_prime,
+)
+from xent_jax.softmax import (
+    LogitsLookLikeProbabilitiesWarning,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    multilabel_soft_margin_loss,
+    naive_softmax_cross_entropy,
+    nll_loss,
 )
 from xent_jax.training import LOSSES, OPTIMIZERS, RULES, Run, Trajectory, make_optimizer, train
 
@@ -43,32 +43,31 @@ __all__ = [
     "RULES",
     "Derivation",
     "DerivationStep",
+    "LogitsLookLikeProbabilitiesWarning",
     "NumericCheck",
     "Run",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_from_logit",
+    "binary_cross_entropy_with_logits",
     "check_derivation",
     "compare_losses",
+    "cross_entropy",
     "cross_entropy_loss",
     "derive",
-    "flow_loss_speed",
-    "flow_speed",
-    "gradient_flow",
-    "half_error_flow_time",
-    "learning_rate_match",
+    "information",
+    "learning_rate",
     "learning_rate_study",
-    "load_digits",
     "make_optimizer",
-    "matched_learning_rate_ratio",
-    "mean_sigmoid_prime",
+    "multilabel_soft_margin_loss",
     "naive_cross_entropy_loss",
-    "network_loss",
+    "naive_softmax_cross_entropy",
+    "network",
     "neuron",
+    "nll_loss",
     "preactivation",
     "quadratic_loss",
     "sigmoid_prime",
-    "speed_curve",
     "train",
     "train_network",
 ]
