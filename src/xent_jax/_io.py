@@ -1,0 +1,53 @@
+"""Writing results: output directories and atomic file writes.
+
+A file is written to a temporary name beside its target and renamed over it, so a reader
+never sees half a file and an interrupted run never corrupts an earlier result.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+
+def prepare_out_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) if needed; ValueError naming it if that is impossible."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create output directory {str(out)!r}: {error.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise ValueError(f"output directory {str(out)!r} is not writable")
+    return out
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike, value: Any) -> None:
+    write_atomic(path, (json.dumps(value, indent=2) + "\n").encode())
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG atomically; returns the path."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    write_atomic(path, buffer.getvalue())
+    return Path(path)
