@@ -17,18 +17,17 @@ SMALL = ["--resolution", "12", "--epochs", "60", "--quiet"]
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Three b0 rows per chunk at resolution 12: 4 chunks per loss, 8 in all."""
-    monkeypatch.setattr(S, "CHUNK_BYTES", 12 * 4 * 12 * 3)
-    assert S.chunk_rows(12, 12) == 3
+    """Five b0 rows per chunk at resolution 12: chunks of 5, 5 and 2 rows per loss."""
+    monkeypatch.setattr(S, "CHUNK_BYTES", 12 * 4 * 12 * 5)
+    assert S.chunk_rows(12, 12) == 5
 
 
 def _files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def _run(out, *extra, capsys=None):
-    code = main(["sweep", *SMALL, "--out", str(out), *extra])
-    return code
+def _run(out, *extra):
+    return main(["sweep", *SMALL, "--out", str(out), *extra])
 
 
 @pytest.fixture(scope="module")
@@ -71,27 +70,24 @@ def test_interrupt_keeps_chunks_and_resume_is_identical(
     tmp_path, reference, small_chunks, monkeypatch, capsys
 ):
     compute = S._compute
-    done: list[tuple[str, int]] = []
 
     def interrupted(config, rows, todo):
         for k, item in enumerate(compute(config, rows, todo)):
-            if k == 3:
-                raise KeyboardInterrupt  # Ctrl-C while the fourth chunk computes
-            done.append(item[0][:2])
+            if k == 2:
+                raise KeyboardInterrupt  # Ctrl-C while the third chunk computes
             yield item
 
     monkeypatch.setattr(S, "_compute", interrupted)
     out = tmp_path / "s"
     assert _run(out) == 130
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "3 finished chunks kept" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and "2 finished chunks kept" in err and "Traceback" not in err
     assert sorted(p.name for p in (out / "chunks").glob("*.npz")) == [
         "mse-00000.npz",
         "mse-00001.npz",
-        "mse-00002.npz",
     ]
     assert not (out / "sweep.npz").exists()
-    (out / "chunks" / ".mse-00003.npz.junk.tmp").write_bytes(b"half a chunk")  # a kill's leftover
+    (out / "chunks" / ".mse-00002.npz.junk.tmp").write_bytes(b"half a chunk")  # a kill's leftover
 
     recomputed: list[tuple[str, int]] = []
 
@@ -101,7 +97,7 @@ def test_interrupt_keeps_chunks_and_resume_is_identical(
 
     monkeypatch.setattr(S, "_compute", counting)
     assert _run(out, "--resume") == 0
-    assert recomputed == [("mse", 3)] + [("ce", k) for k in range(4)]
+    assert recomputed == [("mse", 2)] + [("ce", k) for k in range(3)]
     assert not (out / "chunks").exists()
     ours, theirs = _files(out), _files(reference)
     assert ours["sweep.npz"] == theirs["sweep.npz"]  # byte-identical

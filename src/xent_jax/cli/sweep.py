@@ -138,8 +138,8 @@ def _chunk_files(out: str) -> list[str]:
 
 
 def format_summary(summary: dict, out: str) -> str:
-    if not summary.get("finished", True):
-        return f"this host's chunks are done in {out}; rerun with --resume once all hosts finish"
+    if "assembled_by_process" in summary:
+        return f"this process's chunks are done; process 0 writes the results to {out}"
     lines = [
         f"{summary['runs']} runs × {summary['epochs']} epochs on {summary['device_count']} "
         f"{summary['platform']} device(s): {summary['compute_seconds']:.2f} s, "

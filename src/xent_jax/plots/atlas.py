@@ -139,8 +139,11 @@ def atlas_figure(result: SweepResult, field: str = "takeoff_epoch") -> Figure:
     cut.set_ylabel("epoch + 1 (log scale; gaps: censored)")
     cut.set_title("1-D cut through both maps: where the plateau starts")
     cut.legend(fontsize=7, ncol=2)
+    swept = (result.config["resolution_w"], result.config["resolution_b"])
+    drawn = (result.w0.size, result.b0.size)
+    of = "" if swept == drawn else f" (of {swept[0]} × {swept[1]})"
     fig.suptitle(
-        f"Plateau atlas: {FIELD_TITLES[field]} from {result.w0.size} × {result.b0.size} starts, "
+        f"Plateau atlas: {FIELD_TITLES[field]} at {drawn[0]} × {drawn[1]}{of} starts, "
         f"x = {result.config['x']:g}, y = {result.config['y']:g}, {epochs} epochs"
     )
     return fig
