@@ -13,6 +13,14 @@ from xent_jax.neuron import (
     quadratic_loss,
     sigmoid_prime,
 )
+from xent_jax.sweep import (
+    SweepMetrics,
+    SweepResult,
+    demo_atlas,
+    load_sweep,
+    run_configs,
+    write_sweep,
+)
 from xent_jax.training import LOSSES, OPTIMIZERS, RULES, Run, Trajectory, make_optimizer, train
 
 __version__ = "0.1.0"
@@ -23,15 +31,21 @@ __all__ = [
     "OPTIMIZERS",
     "RULES",
     "Run",
+    "SweepMetrics",
+    "SweepResult",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_from_logit",
     "cross_entropy_loss",
+    "demo_atlas",
+    "load_sweep",
     "make_optimizer",
     "naive_cross_entropy_loss",
     "neuron",
     "preactivation",
     "quadratic_loss",
+    "run_configs",
     "sigmoid_prime",
     "train",
+    "write_sweep",
 ]
