@@ -196,3 +196,38 @@ def test_learning_rate_forms():
     assert parse_learning_rates([]) is None
     assert parse_learning_rates(["0.2"]) == 0.2
     assert parse_learning_rates(["mse=0.2", "ce=0.02"]) == {"mse": 0.2, "ce": 0.02}
+
+
+def test_progress_bar_only_when_asked(tmp_path, capsys, monkeypatch):
+    """No bar when stderr is not a terminal (as under pytest); a bar with progress=True;
+    no failure when tqdm is missing."""
+    assert (
+        main(["sweep", "--resolution", "12", "--epochs", "60", "--out", str(tmp_path / "a")]) == 0
+    )
+    captured = capsys.readouterr()
+    assert captured.err == "" and "config-epochs/s" in captured.out
+    S.write_sweep(tmp_path / "b", resolution=12, epochs=60, progress=True, figure=False)
+    assert "2/2" in capsys.readouterr().err  # one chunk per loss
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    S.write_sweep(tmp_path / "c", resolution=12, epochs=60, progress=True, figure=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_sigint_stops_cleanly_keeping_chunks(tmp_path):
+    """A real Ctrl-C (SIGINT) in a running sweep: status 130, one line, chunks kept."""
+    import signal
+    import time
+
+    out = tmp_path / "s"
+    argv = [sys.executable, "-m", "xent_jax", "sweep", "--loss", "mse", "--resolution", "2048"]
+    argv += ["--epochs", "200", "--quiet", "--out", str(out)]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("mse-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.count("\n") == 1 and "finished chunks kept" in err and "Traceback" not in err
+    kept = sorted(p.name for p in (out / "chunks").glob("mse-*.npz"))
+    assert 1 <= len(kept) < 4 and not (out / "sweep.npz").exists()  # 4 chunks in all
