@@ -3,7 +3,9 @@
 Every configuration runs the core's dynamics (:func:`xent_jax.training.simulate` with the
 step direction and optax optimizer of a single run) and its online metrics, batched with
 ``jax.vmap`` under ``jit``: one implementation of the training loop, so a start of the sweep
-reports exactly what :func:`xent_jax.train` reports for it.
+reports what :func:`xent_jax.train` reports for it — bit for bit with SGD and momentum; with
+Adam and the book rule XLA's vector and scalar code for sqrt, division and cosh may differ in
+the last bit, which can move an epoch by one.
 
 How the work is laid out, and why:
 
@@ -80,6 +82,7 @@ class SweepMetrics(NamedTuple):
 
 @functools.lru_cache(maxsize=32)
 def _kernel(loss, rule, optimizer, epochs, block, batched, devices):
+    """The jitted, sharded sweep program; ``batched`` says which of x, y, η vary per start."""
     direction = training.step_direction(loss, rule)
 
     def one(w0, b0, x, y, learning_rate):
@@ -94,18 +97,17 @@ def _kernel(loss, rule, optimizer, epochs, block, batched, devices):
     per_block = jax.vmap(one, in_axes=in_axes)
 
     def share(w0, b0, x, y, learning_rate):
-        # This device's share, block by block: (n,) -> (n / block, block) -> lax.map.
-        per_config = [w0, b0] + [
-            v for v, b in zip((x, y, learning_rate), batched, strict=True) if b
-        ]
-        scalars = [v for v, b in zip((x, y, learning_rate), batched, strict=True) if not b]
+        # This device's share, block by block: (n,) -> (n / block, block) -> lax.map; settings
+        # given once for all (not batched) are closed over.
+        settings = (x, y, learning_rate)
+        mapped = [w0, b0, *(v for v, b in zip(settings, batched, strict=True) if b)]
 
         def run_block(arrays):
-            it_arrays, it_scalars = iter(arrays[2:]), iter(scalars)
-            extra = [next(it_arrays) if b else next(it_scalars) for b in batched]
+            per_config = iter(arrays[2:])
+            extra = [next(per_config) if b else v for v, b in zip(settings, batched, strict=True)]
             return per_block(arrays[0], arrays[1], *extra)
 
-        out = jax.lax.map(run_block, [a.reshape(-1, block) for a in per_config])
+        out = jax.lax.map(run_block, [a.reshape(-1, block) for a in mapped])
         return tuple(o.reshape(-1) for o in out)
 
     mesh = Mesh(np.asarray(devices), ("grid",))
