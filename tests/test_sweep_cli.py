@@ -231,3 +231,31 @@ def test_sigint_stops_cleanly_keeping_chunks(tmp_path):
     assert err.count("\n") == 1 and "finished chunks kept" in err and "Traceback" not in err
     kept = sorted(p.name for p in (out / "chunks").glob("mse-*.npz"))
     assert 1 <= len(kept) < 4 and not (out / "sweep.npz").exists()  # 4 chunks in all
+
+
+def test_kill_then_resume_recomputes_only_missing_chunks(tmp_path):
+    """SIGKILL mid-sweep (2 devices in the child), then resume here (1 device): same arrays."""
+    import signal
+    import time
+
+    out = tmp_path / "s"
+    settings = dict(losses="mse", resolution=2048, epochs=100)
+    argv = [sys.executable, "-m", "xent_jax", "sweep", "--loss", "mse", "--resolution", "2048"]
+    argv += ["--epochs", "100", "--quiet", "--out", str(out)]
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    process = subprocess.Popen(argv, env=env)
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("mse-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    kept = {int(p.stem.split("-")[1]) for p in (out / "chunks").glob("mse-*.npz")}
+    assert kept and not (out / "sweep.npz").exists()
+    recomputed = []
+    S.write_sweep(
+        out, resume=True, figure=False, on_chunk=lambda _, i: recomputed.append(i), **settings
+    )
+    assert sorted(recomputed) == sorted(set(range(4)) - kept)  # 4 chunks of 682, 682, 682, 2
+    with np.load(out / "sweep.npz") as f:
+        for key, value in S.sweep(**settings).arrays().items():
+            np.testing.assert_array_equal(f[key], value)

@@ -29,7 +29,7 @@ def seed_cells(result: sweep.SweepResult, loss: str) -> list[tuple[int, int]]:
 
 
 def main() -> None:
-    results = {opt: sweep.sweep(optimizer=opt, **SETTINGS) for opt in sweep.training.OPTIMIZERS}
+    results = sweep.compare_optimizers(**SETTINGS)
     _io.save_figure(atlas.atlas_figure(results["sgd"]), HERE / "sweep_atlas.png", dpi=72)
     _io.save_figure(
         atlas.optimizer_figure(results, "half_error_epoch"), HERE / "sweep_optimizers.png", dpi=60

@@ -539,6 +539,23 @@ def sweep(
     return SweepResult(config, w0, b0, metrics, len(jax.local_devices()), seconds)
 
 
+def compare_optimizers(
+    optimizers: Sequence[str] = training.OPTIMIZERS, **params: Any
+) -> dict[str, SweepResult]:
+    """The same atlas under each optimizer (one compiled program each).
+
+    Args:
+      optimizers: names from ``training.OPTIMIZERS``.
+      **params: the other settings, as for :func:`sweep`.
+
+    Returns:
+      optimizer name -> its :class:`SweepResult`, in the order given.
+    """
+    for name in optimizers:
+        _validate.choice("optimizer", name, training.OPTIMIZERS)
+    return {name: sweep(optimizer=name, **params) for name in optimizers}
+
+
 # ---------------------------------------------------------------------------------------------
 # The file runner: chunks on disk, resume, atomic results
 
