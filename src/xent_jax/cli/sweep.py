@@ -20,10 +20,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         ),
     )
     sweep.add_argument("--loss", default="mse,ce", help="comma-separated: mse, ce (default both)")
-    sweep.add_argument("--w-range", nargs=2, type=float, default=(-4.0, 4.0), metavar=("LO", "HI"))
-    sweep.add_argument("--b-range", nargs=2, type=float, default=(-4.0, 4.0), metavar=("LO", "HI"))
-    sweep.add_argument("--resolution", type=int, default=256, metavar="R", help="R × R starts")
-    sweep.add_argument("--epochs", type=int, default=300, metavar="E")
+    lo_hi = dict(nargs=2, type=float, default=(-4.0, 4.0), metavar=("LO", "HI"))
+    sweep.add_argument("--w-range", **lo_hi, help="initial weights w0 (default -4 4)")
+    sweep.add_argument("--b-range", **lo_hi, help="initial biases b0 (default -4 4)")
+    sweep.add_argument(
+        "--resolution", type=int, default=256, metavar="R", help="R × R starts (256)"
+    )
+    sweep.add_argument("--epochs", type=int, default=300, metavar="E", help="updates per run (300)")
     sweep.add_argument(
         "--learning-rate",
         action="append",
