@@ -259,3 +259,38 @@ def test_kill_then_resume_recomputes_only_missing_chunks(tmp_path):
     with np.load(out / "sweep.npz") as f:
         for key, value in S.sweep(**settings).arrays().items():
             np.testing.assert_array_equal(f[key], value)
+
+
+_TWO_PROCESSES = """
+import sys
+import jax
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(f"localhost:{sys.argv[2]}", num_processes=2, process_id=int(sys.argv[1]))
+from xent_jax import sweep as S
+S.CHUNK_BYTES = 12 * 4 * 12 * 5  # 3 chunks per loss
+S.write_sweep(sys.argv[3], resolution=12, epochs=60, figure=False,
+              on_chunk=lambda loss, i: print("chunk", loss, i, flush=True))
+"""
+
+
+def test_two_processes_share_the_chunks_and_match_one(tmp_path, reference):
+    """jax.distributed on CPU: chunks split round-robin, process 0 assembles the same file."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = str(s.getsockname()[1])
+    out = tmp_path / "s"
+    argv = [sys.executable, "-c", _TWO_PROCESSES]
+    children = [
+        subprocess.Popen([*argv, str(k), port, str(out)], stdout=subprocess.PIPE, text=True)
+        for k in (0, 1)
+    ]
+    logs = [child.communicate(timeout=180)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    chunks = [
+        sorted(line[6:] for line in log.split("\n") if line.startswith("chunk ")) for log in logs
+    ]
+    assert chunks == [["ce 0", "ce 2", "mse 0", "mse 2"], ["ce 1", "mse 1"]]
+    assert json.loads((out / "sweep.json").read_text())["device_count"] == 2
+    assert (out / "sweep.npz").read_bytes() == (reference / "sweep.npz").read_bytes()

@@ -769,7 +769,7 @@ def _assemble(out: Path, config, chunks, figure: bool) -> dict[str, Any]:
             statistics[loss] = _statistics(SweepMetrics(*fields), config["learning_rates"][loss])
             thinned[loss] = SweepMetrics(*(a[::step, ::step].copy() for a in fields))
             del fields
-    summary = _summary(config, len(jax.local_devices()), seconds, statistics)
+    summary = _summary(config, jax.device_count(), seconds, statistics)
     _io.write_json(out / JSON_FILE, summary)
     if figure:
         from xent_jax.plots import atlas
