@@ -770,7 +770,6 @@ def _assemble(out: Path, config, chunks, figure: bool) -> dict[str, Any]:
             thinned[loss] = SweepMetrics(*(a[::step, ::step].copy() for a in fields))
             del fields
     summary = _summary(config, jax.device_count(), seconds, statistics)
-    _io.write_json(out / JSON_FILE, summary)
     if figure:
         from xent_jax.plots import atlas
 
@@ -778,6 +777,7 @@ def _assemble(out: Path, config, chunks, figure: bool) -> dict[str, Any]:
             config, w0[::step], b0[::step], thinned, summary["device_count"], seconds
         )
         _io.save_figure(atlas.atlas_figure(result), out / FIGURE_FILE)
+    _io.write_json(out / JSON_FILE, summary)  # last: its presence marks a finished sweep
     (out / CHUNKS_DIR / PLAN_FILE).unlink()  # first, so a kill mid-cleanup still reads as done
     shutil.rmtree(out / CHUNKS_DIR)
     return summary
