@@ -11,6 +11,8 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from xent_jax.sweep import SEED_STARTS, SweepResult
@@ -32,7 +34,7 @@ def _shown(result: SweepResult, loss: str, field: str, time: bool = False) -> np
     return np.ma.masked_array((epochs.astype(np.float64) + 1) * scale, mask=epochs < 0)
 
 
-def _map(ax, result: SweepResult, loss: str, shown: np.ma.MaskedArray, norm) -> mpl.image.AxesImage:
+def _map(ax, result: SweepResult, loss: str, shown: np.ma.MaskedArray, norm) -> AxesImage:
     (w_lo, w_hi), (b_lo, b_hi) = result.config["w_range"], result.config["b_range"]
     image = ax.imshow(
         shown,
@@ -58,7 +60,7 @@ def _legend_handles(result: SweepResult) -> list:
     handles = [Patch(color=CENSORED_COLOUR, label=f"censored (not within {epochs} epochs)")]
     for (w0, b0), marker in zip(SEED_STARTS, _SEED_MARKERS, strict=True):
         handles.append(
-            mpl.lines.Line2D(
+            Line2D(
                 [],
                 [],
                 ls="none",
