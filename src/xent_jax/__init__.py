@@ -7,10 +7,11 @@ This module is the public API; the private modules behind it hold one concern ea
 - ``experiments``: the seed's comparison;               ``learning_rate``: the η study;
 - ``softmax``: cross-entropy as PyTorch runs it;        ``information``: bits, KL, likelihood;
 - ``numerics``, ``bugs``, ``softmax_options``: what the fused form fixes, and its options;
-- ``network``: a 64–30–10 network on the 8×8 digits;   ``plots``, ``cli``: the edges.
+- ``sweep``: the plateau atlas over a grid of starts;    ``network``: a 64–30–10 network;
+- ``plots``, ``cli``: the edges.
 """
 
-from xent_jax import information, learning_rate, network
+from xent_jax import information, learning_rate, network, sweep
 from xent_jax.derivation import Derivation, DerivationStep, NumericCheck, check_derivation, derive
 from xent_jax.learning_rate import learning_rate_study
 from xent_jax.metrics import CENSORED
@@ -32,6 +33,7 @@ from xent_jax.softmax import (
     naive_softmax_cross_entropy,
     nll_loss,
 )
+from xent_jax.sweep import SweepMetrics, SweepResult, load_sweep, write_sweep
 from xent_jax.training import LOSSES, OPTIMIZERS, RULES, Run, Trajectory, make_optimizer, train
 
 __version__ = "0.1.0"
@@ -46,6 +48,8 @@ __all__ = [
     "LogitsLookLikeProbabilitiesWarning",
     "NumericCheck",
     "Run",
+    "SweepMetrics",
+    "SweepResult",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_from_logit",
@@ -58,6 +62,7 @@ __all__ = [
     "information",
     "learning_rate",
     "learning_rate_study",
+    "load_sweep",
     "make_optimizer",
     "multilabel_soft_margin_loss",
     "naive_cross_entropy_loss",
@@ -67,7 +72,10 @@ __all__ = [
     "nll_loss",
     "preactivation",
     "quadratic_loss",
+    "run_configs",
     "sigmoid_prime",
+    "sweep",
     "train",
     "train_network",
+    "write_sweep",
 ]

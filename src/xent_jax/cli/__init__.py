@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from xent_jax.cli import core, demo, derive, learning_rate, network, softmax
+    from xent_jax.cli import core, demo, derive, learning_rate, network, softmax, sweep
 
     parser = _Parser(
         prog="xent-jax",
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xent-jax {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (demo, core, derive, learning_rate, softmax, network):
+    for module in (demo, core, derive, sweep, learning_rate, softmax, network):
         module.register(commands)
     return parser
 

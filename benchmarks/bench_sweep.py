@@ -1,0 +1,237 @@
+"""Throughput of the plateau sweep against NumPy, PyTorch eager and a compiled C loop.
+
+Every implementation does the same work: SGD from every start of an R × R grid of (w0, b0),
+E epochs, float32, both metrics, for each loss; the figure of merit is config-epochs per
+second (starts × epochs ÷ compute seconds, no start-up or compilation). The machine is shared
+and noisy, so compare the ratios printed side by side from one run, not absolute numbers.
+
+    python benchmarks/bench_sweep.py [--resolution 512] [--epochs 300] [--repeats 3]
+        [--reference ../shared/bench/reference_sweep.c]
+
+Each reference's metrics are also checked against the sweep's: runs that start from the same
+float32 point agree to within one epoch (float rounding can move a metric where two compared
+values tie); the fraction that agrees exactly is printed.
+"""
+
+import argparse
+import functools
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def numpy_sweep(loss, w0, b0, eta, epochs, x, y):
+    """Vectorised NumPy float32: the whole grid as arrays, one epoch per pass."""
+    w, b = np.meshgrid(w0, b0)
+    x, y, eta = np.float32(x), np.float32(y), np.float32(eta)
+
+    def grad(a):
+        return (a - y) * a * (1 - a) if loss == "mse" else a - y
+
+    a = 1 / (1 + np.exp(-(w * x + b)))
+    g = grad(a)
+    norm = (x * g) ** 2 + g * g
+    err0 = np.abs(a - y)
+    takeoff = np.full(w.shape, -1, np.int32)
+    half = np.full(w.shape, -1, np.int32)
+    for t in range(1, epochs + 1):
+        w -= eta * (x * g)
+        b -= eta * g
+        a = 1 / (1 + np.exp(-(w * x + b)))
+        g = grad(a)
+        new = (x * g) ** 2 + g * g
+        takeoff[(takeoff < 0) & (new < norm)] = t - 1
+        half[(half < 0) & (np.abs(a - y) <= 0.5 * err0)] = t
+        norm = new
+    return takeoff, half
+
+
+def torch_sweep(loss, w0, b0, eta, epochs, x, y):
+    """The same loop in PyTorch eager on the CPU (all threads)."""
+    import torch
+
+    # Flush subnormals to zero as XLA and -ffast-math code do: PyTorch's documented switch
+    # (NumPy has none), worth up to 4x here.
+    torch.set_flush_denormal(True)
+    wg, bg = np.meshgrid(w0, b0)
+    w, b = torch.from_numpy(wg.copy()), torch.from_numpy(bg.copy())
+
+    def grad(a):
+        return (a - y) * a * (1 - a) if loss == "mse" else a - y
+
+    with torch.no_grad():
+        a = torch.sigmoid(w * x + b)
+        g = grad(a)
+        norm = (x * g) ** 2 + g * g
+        err0 = (a - y).abs()
+        takeoff = torch.full(w.shape, -1, dtype=torch.int32)
+        half = torch.full(w.shape, -1, dtype=torch.int32)
+        for t in range(1, epochs + 1):
+            w -= eta * (x * g)
+            b -= eta * g
+            a = torch.sigmoid(w * x + b)
+            g = grad(a)
+            new = (x * g) ** 2 + g * g
+            takeoff[(takeoff < 0) & (new < norm)] = t - 1
+            half[(half < 0) & ((a - y).abs() <= 0.5 * err0)] = t
+            norm = new
+    return takeoff.numpy(), half.numpy()
+
+
+def compile_c(source: Path, build: Path) -> Path | None:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    exe = build / source.stem
+    flags = ["-O3", "-march=native", "-ffast-math", "-fopenmp"]
+    done = subprocess.run([cc, *flags, str(source), "-o", str(exe), "-lm"], capture_output=True)
+    if done.returncode != 0:  # no OpenMP: one thread
+        flags.remove("-fopenmp")
+        done = subprocess.run([cc, *flags, str(source), "-o", str(exe), "-lm"], capture_output=True)
+    return exe if done.returncode == 0 else None
+
+
+def run_c(exe, loss, r, epochs, eta, x, y, lo, hi, build, reference=False):
+    out = build / f"{exe.name}-{loss}.bin"
+    common = [loss, str(r), str(epochs), repr(eta), repr(x), repr(y)]
+    ranges = [repr(lo), repr(hi), repr(lo), repr(hi)]
+    text = subprocess.run(
+        [str(exe), *common, *ranges, str(out)], capture_output=True, text=True, check=True
+    ).stdout
+    seconds = float(text.split("seconds=")[1].split()[0]) if reference else float(text)
+    dump = np.fromfile(out, np.int32).reshape(2, r, r)
+    return seconds, dump[0], dump[1]
+
+
+def agreement(metrics, want):
+    diffs = [np.abs(np.asarray(g, np.int64) - w) for g, w in zip(metrics, want, strict=True)]
+    return max(int(d.max()) for d in diffs), min(float(np.mean(d == 0)) for d in diffs)
+
+
+def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
+    """Best-of-``repeats`` config-epochs/s of each implementation for one loss, interleaved
+    (the machine is shared: a slow repeat measures the neighbours, not the implementation),
+    and each one's metric agreement with the JAX sweep."""
+    from xent_jax import sweep
+
+    eta = sweep.SEED_LEARNING_RATES[loss]
+    work = r * r * epochs
+    w0, b0 = sweep.grid_axes(sweep.sweep_config(resolution=r))
+
+    def run_jax():
+        result = sweep.sweep(loss, resolution=r, epochs=epochs, learning_rate=eta)
+        m = result.metrics[loss]
+        return work / result.compute_seconds, (m.takeoff_epoch, m.half_error_epoch)
+
+    def timed(fn):
+        start = time.perf_counter()
+        got = fn(loss, w0, b0, eta, epochs, x, y)
+        return work / (time.perf_counter() - start), got
+
+    def compiled(exe, reference):
+        seconds, tk, hf = run_c(exe, loss, r, epochs, eta, x, y, lo, hi, build, reference)
+        return work / seconds, (tk, hf)
+
+    runs = {"jax": run_jax, "numpy": lambda: timed(numpy_sweep)}
+    if torch is not None:
+        runs["torch"] = lambda: timed(torch_sweep)
+    for name, exe in exes.items():
+        if exe is not None:
+            runs[name] = functools.partial(compiled, exe, name == "reference")
+    run_jax()  # compile and warm up
+    line = {"loss": loss, **dict.fromkeys(runs, 0.0)}
+    results = {}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            rate, results[name] = run()
+            line[name] = max(line[name], rate)
+    for name in runs:
+        if name != "jax":
+            line[f"{name}_check"] = agreement(results["jax"], results[name])
+    return line
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resolution", type=int, default=512)
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved; best is kept")
+    parser.add_argument("--reference", type=Path, default=None, help="reference_sweep.c to run")
+    args = parser.parse_args()
+
+    from xent_jax.cli.sweep import use_all_cpu_cores
+
+    use_all_cpu_cores()  # before JAX's first computation
+
+    import jax
+
+    from xent_jax import sweep
+
+    r, epochs, x, y, lo, hi = args.resolution, args.epochs, 1.0, 0.0, -4.0, 4.0
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, jax {jax.__version__} on "
+        f"{len(jax.devices())} {jax.devices()[0].platform} device(s), numpy {np.__version__}, "
+        f"torch {torch.__version__ if torch else 'not installed'}"
+    )
+    print(f"work: {r} x {r} starts x {epochs} epochs per loss, float32, SGD\n")
+    build = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    own = compile_c(HERE / "sweep_loop.c", build)
+    ref = compile_c(args.reference, build) if args.reference else None
+    common = dict(r=r, epochs=epochs, x=x, y=y, lo=lo, hi=hi, build=build, torch=torch)
+    rows = [
+        bench_loss(loss, exes={"c": own, "reference": ref}, repeats=args.repeats, **common)
+        for loss in ("mse", "ce")
+    ]
+
+    names = [n for n in ("numpy", "torch", "c", "reference") if n in rows[0]]
+    print(
+        f"{'loss':>4} {'JAX sweep':>12} "
+        + " ".join(f"{n:>12}" for n in names)
+        + "   (G config-epochs/s)"
+    )
+    for line in rows:
+        print(
+            f"{line['loss']:>4} {line['jax'] / 1e9:12.3f} "
+            + " ".join(f"{line[n] / 1e9:12.3f}" for n in names)
+        )
+    print("\nratio JAX / other (goal: >= 5 for numpy and torch, >= 0.5 for the compiled loop)")
+    for line in rows:
+        print(f"{line['loss']:>4} " + " ".join(f"{n}: {line['jax'] / line[n]:6.2f}" for n in names))
+    print("\nmetrics vs the JAX sweep: (largest epoch difference, fraction exactly equal)")
+    for line in rows:
+        checks = [f"{n}: {line[n + '_check']}" for n in names if n + "_check" in line]
+        print(f"{line['loss']:>4} " + "  ".join(checks))
+    print("\nthe JAX sweep by optimizer (quadratic loss, η = 0.15): G config-epochs/s")
+    rates = {}
+    for optimizer in ("sgd", "momentum", "adam"):
+        sweep.sweep("mse", resolution=r, epochs=2, optimizer=optimizer)  # warm-up
+        rates[optimizer] = max(
+            sweep.sweep(
+                "mse", resolution=r, epochs=epochs, optimizer=optimizer
+            ).config_epochs_per_second
+            for _ in range(args.repeats)
+        )
+    print(
+        "  "
+        + "  ".join(f"{k}: {v / 1e9:.3f} ({v / rates['sgd']:.2f}× sgd)" for k, v in rates.items())
+    )
+    shutil.rmtree(build, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""``xent-jax sweep`` on disk: output files, resume, force, Ctrl-C, sharding, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xent_jax import sweep as S
+from xent_jax.cli import main
+
+SMALL = ["--resolution", "12", "--epochs", "60", "--quiet"]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Five b0 rows per chunk at resolution 12: chunks of 5, 5 and 2 rows per loss."""
+    monkeypatch.setattr(S, "CHUNK_BYTES", 12 * 4 * 12 * 5)
+    assert S.chunk_rows(12, 12) == 5
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _run(out, *extra):
+    return main(["sweep", *SMALL, "--out", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "sweep"
+    assert main(["sweep", *SMALL, "--out", str(out)]) == 0
+    return out
+
+
+def test_outputs(reference):
+    assert sorted(p.name for p in reference.iterdir()) == ["atlas.png", "sweep.json", "sweep.npz"]
+    summary = json.loads((reference / "sweep.json").read_text())
+    with np.load(reference / "sweep.npz") as f:
+        assert f["w0"].shape == (12,) and f["b0"].shape == (12,)
+        for loss in ("mse", "ce"):
+            assert f[f"{loss}_takeoff_epoch"].dtype == np.int32
+            assert f[f"{loss}_final_output"].shape == (12, 12)
+        # element [j, i] is the start (w0[i], b0[j]): compare with the in-memory sweep
+        atlas = S.sweep(resolution=12, epochs=60)
+        for key, value in atlas.arrays().items():
+            np.testing.assert_array_equal(f[key], value)
+    assert summary["runs"] == 2 * 144 and summary["epochs"] == 60
+    assert summary["learning_rates"] == {"mse": 0.15, "ce": 0.005}
+    for key in ("device_count", "compute_seconds", "config_epochs_per_second", "versions"):
+        assert key in summary
+    assert summary["config_epochs_per_second"] == pytest.approx(
+        2 * 144 * 60 / summary["compute_seconds"]
+    )
+
+
+def test_json_flag_prints_sweep_json(tmp_path, capsys):
+    out = tmp_path / "s"
+    assert _run(out, "--json", "--loss", "ce", "--learning-rate", "ce=0.5") == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((out / "sweep.json").read_text())
+    assert printed["losses"] == ["ce"] and printed["learning_rates"] == {"ce": 0.5}
+
+
+def test_interrupt_keeps_chunks_and_resume_is_identical(
+    tmp_path, reference, small_chunks, monkeypatch, capsys
+):
+    compute = S._compute
+
+    def interrupted(config, rows, todo):
+        for k, item in enumerate(compute(config, rows, todo)):
+            if k == 2:
+                raise KeyboardInterrupt  # Ctrl-C while the third chunk computes
+            yield item
+
+    monkeypatch.setattr(S, "_compute", interrupted)
+    out = tmp_path / "s"
+    assert _run(out) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 finished chunks kept" in err and "Traceback" not in err
+    assert sorted(p.name for p in (out / "chunks").glob("*.npz")) == [
+        "mse-00000.npz",
+        "mse-00001.npz",
+    ]
+    assert not (out / "sweep.npz").exists()
+    (out / "chunks" / ".mse-00002.npz.junk.tmp").write_bytes(b"half a chunk")  # a kill's leftover
+
+    recomputed: list[tuple[str, int]] = []
+
+    def counting(config, rows, todo):
+        recomputed.extend(c[:2] for c in todo)
+        yield from compute(config, rows, todo)
+
+    monkeypatch.setattr(S, "_compute", counting)
+    assert _run(out, "--resume") == 0
+    assert recomputed == [("mse", 2)] + [("ce", k) for k in range(3)]
+    assert not (out / "chunks").exists()
+    ours, theirs = _files(out), _files(reference)
+    assert ours["sweep.npz"] == theirs["sweep.npz"]  # byte-identical
+
+
+def test_resume_on_finished_sweep_is_a_no_op(tmp_path, monkeypatch):
+    out = tmp_path / "s"
+    assert _run(out) == 0
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()}
+
+    def fail(*args):
+        raise AssertionError("a finished sweep must not be recomputed")
+
+    monkeypatch.setattr(S, "_compute", fail)
+    assert _run(out, "--resume") == 0
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()} == before
+
+
+def test_resume_on_missing_or_empty_directory_starts_afresh(tmp_path, reference):
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "missing" / "deep", tmp_path / "empty"):
+        assert _run(out, "--resume") == 0
+        assert (out / "sweep.npz").read_bytes() == (reference / "sweep.npz").read_bytes()
+
+
+def test_non_empty_directory_needs_resume_or_force(tmp_path, reference, capsys):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert _run(out) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert _files(out) == {"notes.txt": b"mine"}
+    assert _run(out, "--resume") == 2  # not a sweep: nothing to resume
+    assert _files(out) == {"notes.txt": b"mine"}
+    assert _run(out, "--force") == 0
+    files = _files(out)
+    assert files["notes.txt"] == b"mine"  # --force replaces the sweep's files only
+    assert files["sweep.npz"] == (reference / "sweep.npz").read_bytes()
+
+
+def test_resume_with_other_parameters_is_refused(tmp_path, capsys):
+    out = tmp_path / "s"
+    assert _run(out) == 0
+    before = _files(out)
+    capsys.readouterr()
+    assert main(["sweep", *SMALL, "--out", str(out), "--resume", "--x", "2"]) == 2
+    assert "x = 1.0" in capsys.readouterr().err
+    assert _files(out) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--w-range", "2", "-2"],
+        ["--b-range", "1", "1"],
+        ["--resolution", "1"],
+        ["--epochs", "0"],
+        ["--x", "nan"],
+        ["--y", "inf"],
+        ["--loss", "mse,hinge"],
+        ["--optimizer", "rmsprop"],
+        ["--rule", "newton"],
+        ["--dtype", "float16"],
+        ["--learning-rate", "ce=-1"],
+        ["--learning-rate", "fast"],
+        ["--learning-rate", "mse=0.1", "--learning-rate", "mse=0.2"],
+        ["--learning-rate", "hinge=0.1"],
+        ["--resume", "--force"],
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv):
+    out = tmp_path / "s"
+    assert main(["sweep", *SMALL, "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xent-jax: error:") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_sharded_over_four_devices_is_byte_identical(tmp_path, reference):
+    """The same sweep on 4 CPU devices (a fresh process, flag set before JAX starts)."""
+    out = tmp_path / "s"
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    subprocess.run(
+        [sys.executable, "-m", "xent_jax", "sweep", *SMALL, "--out", str(out)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert json.loads((out / "sweep.json").read_text())["device_count"] == 4
+    assert (out / "sweep.npz").read_bytes() == (reference / "sweep.npz").read_bytes()
+
+
+def test_learning_rate_forms():
+    from xent_jax.cli.sweep import parse_learning_rates
+
+    assert parse_learning_rates([]) is None
+    assert parse_learning_rates(["0.2"]) == 0.2
+    assert parse_learning_rates(["mse=0.2", "ce=0.02"]) == {"mse": 0.2, "ce": 0.02}
+
+
+def test_progress_bar_only_when_asked(tmp_path, capsys, monkeypatch):
+    """No bar when stderr is not a terminal (as under pytest); a bar with progress=True;
+    no failure when tqdm is missing."""
+    assert (
+        main(["sweep", "--resolution", "12", "--epochs", "60", "--out", str(tmp_path / "a")]) == 0
+    )
+    captured = capsys.readouterr()
+    assert captured.err == "" and "config-epochs/s" in captured.out
+    S.write_sweep(tmp_path / "b", resolution=12, epochs=60, progress=True, figure=False)
+    assert "2/2" in capsys.readouterr().err  # one chunk per loss
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    S.write_sweep(tmp_path / "c", resolution=12, epochs=60, progress=True, figure=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_sigint_stops_cleanly_keeping_chunks(tmp_path):
+    """A real Ctrl-C (SIGINT) in a running sweep: status 130, one line, chunks kept."""
+    import signal
+    import time
+
+    out = tmp_path / "s"
+    argv = [sys.executable, "-m", "xent_jax", "sweep", "--loss", "mse", "--resolution", "2048"]
+    argv += ["--epochs", "200", "--quiet", "--out", str(out)]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("mse-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.count("\n") == 1 and "finished chunks kept" in err and "Traceback" not in err
+    kept = sorted(p.name for p in (out / "chunks").glob("mse-*.npz"))
+    assert 1 <= len(kept) < 4 and not (out / "sweep.npz").exists()  # 4 chunks in all
+
+
+def test_kill_then_resume_recomputes_only_missing_chunks(tmp_path):
+    """SIGKILL mid-sweep (2 devices in the child), then resume here (1 device): same arrays."""
+    import signal
+    import time
+
+    out = tmp_path / "s"
+    settings = dict(losses="mse", resolution=2048, epochs=100)
+    argv = [sys.executable, "-m", "xent_jax", "sweep", "--loss", "mse", "--resolution", "2048"]
+    argv += ["--epochs", "100", "--quiet", "--out", str(out)]
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    process = subprocess.Popen(argv, env=env)
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("mse-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    kept = {int(p.stem.split("-")[1]) for p in (out / "chunks").glob("mse-*.npz")}
+    assert kept and not (out / "sweep.npz").exists()
+    recomputed = []
+    S.write_sweep(
+        out, resume=True, figure=False, on_chunk=lambda _, i: recomputed.append(i), **settings
+    )
+    assert sorted(recomputed) == sorted(set(range(4)) - kept)  # 4 chunks of 682, 682, 682, 2
+    with np.load(out / "sweep.npz") as f:
+        for key, value in S.sweep(**settings).arrays().items():
+            np.testing.assert_array_equal(f[key], value)
+
+
+_TWO_PROCESSES = """
+import sys
+import jax
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(f"localhost:{sys.argv[2]}", num_processes=2, process_id=int(sys.argv[1]))
+from xent_jax import sweep as S
+S.CHUNK_BYTES = 12 * 4 * 12 * 5  # 3 chunks per loss
+S.write_sweep(sys.argv[3], resolution=12, epochs=60, figure=False,
+              on_chunk=lambda loss, i: print("chunk", loss, i, flush=True))
+"""
+
+
+def test_two_processes_share_the_chunks_and_match_one(tmp_path, reference):
+    """jax.distributed on CPU: chunks split round-robin, process 0 assembles the same file."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = str(s.getsockname()[1])
+    out = tmp_path / "s"
+    argv = [sys.executable, "-c", _TWO_PROCESSES]
+    children = [
+        subprocess.Popen([*argv, str(k), port, str(out)], stdout=subprocess.PIPE, text=True)
+        for k in (0, 1)
+    ]
+    logs = [child.communicate(timeout=180)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    chunks = [
+        sorted(line[6:] for line in log.split("\n") if line.startswith("chunk ")) for log in logs
+    ]
+    assert chunks == [["ce 0", "ce 2", "mse 0", "mse 2"], ["ce 1", "mse 1"]]
+    assert json.loads((out / "sweep.json").read_text())["device_count"] == 2
+    assert (out / "sweep.npz").read_bytes() == (reference / "sweep.npz").read_bytes()
