@@ -12,6 +12,7 @@ from xent_jax.cli.sweep import use_all_cpu_cores
 use_all_cpu_cores()  # before JAX's first computation
 
 from xent_jax import _io, sweep  # noqa: E402
+from xent_jax.experiments import SEED_STARTS  # noqa: E402
 from xent_jax.plots import atlas  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -22,7 +23,7 @@ def seed_cells(result: sweep.SweepResult, loss: str) -> list[tuple[int, int]]:
     """(takeoff, half-error) epochs at the grid points nearest the seed's two starts."""
     m = result.metrics[loss]
     cells = []
-    for w0, b0 in sweep.SEED_STARTS:
+    for w0, b0 in SEED_STARTS:
         i, j = np.argmin(abs(result.w0 - w0)), np.argmin(abs(result.b0 - b0))
         cells.append((int(m.takeoff_epoch[j, i]), int(m.half_error_epoch[j, i])))
     return cells

@@ -8,9 +8,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # matplotlib is imported by whoever makes the figure, not by import xent_jax
+    from matplotlib.figure import Figure
 
 
 def prepare_out_dir(path: str | os.PathLike) -> Path:
@@ -50,7 +51,7 @@ def write_json(path: str | os.PathLike, value: Any) -> None:
     write_atomic(path, (json.dumps(value, indent=2) + "\n").encode())
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:
+def save_figure(fig: "Figure", path: str | os.PathLike, dpi: int = 110) -> Path:
     """Save ``fig`` as PNG atomically; returns the path."""
     import io
 

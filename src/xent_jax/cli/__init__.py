@@ -6,6 +6,7 @@ status 2; Ctrl-C becomes status 130; neither prints a traceback.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -47,3 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xent-jax: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``xent-jax ... --json | head``)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -3,8 +3,9 @@
 import argparse
 import time
 
-from xent_jax import _io, experiments, proof
+from xent_jax import _io, experiments, proof, sweep, training
 from xent_jax.cli.core import format_gradient_table, format_run
+from xent_jax.cli.sweep import DEFAULT_RESOLUTION, use_all_cpu_cores
 from xent_jax.plots import runs as run_plots
 
 
@@ -23,6 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    use_all_cpu_cores()  # before JAX's first computation: the atlas shards over them
     out = _io.prepare_out_dir(args.out)
     figures = []
 
@@ -49,11 +51,17 @@ def run_demo(args: argparse.Namespace) -> int:
     for line in differences + conclusions:
         print(f"- {line}")
 
+    print(f"\n== Plateau atlas: {DEFAULT_RESOLUTION}² starts (w0, b0) in [−4, 4]², 300 epochs ==")
+    atlas = sweep.demo_atlas(out / "atlas.png", resolution=DEFAULT_RESOLUTION)
+    figures.append(out / "atlas.png")
+    print(format_atlas(atlas))
+
     summary = {
         "gradient_table": table,
         "seed_runs": [r.summary() for r in runs],
         "rule_difference": differences,
         "conclusions": conclusions,
+        "atlas": atlas.summary(),
         "figures": [p.name for p in figures],
     }
     _io.write_json(out / "summary.json", summary)
@@ -62,3 +70,21 @@ def run_demo(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def format_atlas(result: sweep.SweepResult) -> str:
+    lines = []
+    for loss, stats in result.summary()["statistics"].items():
+        takeoff, half = stats["takeoff_epoch"], stats["half_error_epoch"]
+        eta = result.config["learning_rates"][loss]
+        lines.append(
+            f"{training.LOSS_TITLES[loss]:>16}, η = {eta:g}: takeoff epoch median "
+            f"{takeoff['median']:g}, max {takeoff['max']}, "
+            f"censored {takeoff['censored_fraction']:.1%}; "
+            f"error halved within 300 epochs from {1 - half['censored_fraction']:.1%} of starts"
+        )
+    lines.append(
+        f"({result.runs} runs at {result.config_epochs_per_second / 1e6:.0f} M config-epochs/s "
+        f"on {result.device_count} device(s))"
+    )
+    return "\n".join(lines)

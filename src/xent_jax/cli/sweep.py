@@ -8,6 +8,8 @@ import sys
 from xent_jax._validate import DTYPES
 from xent_jax.training import OPTIMIZERS, RULES
 
+DEFAULT_RESOLUTION = 256
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
@@ -24,7 +26,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--w-range", **lo_hi, help="initial weights w0 (default -4 4)")
     sweep.add_argument("--b-range", **lo_hi, help="initial biases b0 (default -4 4)")
     sweep.add_argument(
-        "--resolution", type=int, default=256, metavar="R", help="R × R starts (256)"
+        "--resolution",
+        type=int,
+        default=DEFAULT_RESOLUTION,
+        metavar="R",
+        help=f"R × R starts ({DEFAULT_RESOLUTION})",
     )
     sweep.add_argument("--epochs", type=int, default=300, metavar="E", help="updates per run (300)")
     sweep.add_argument(
