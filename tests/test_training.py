@@ -157,3 +157,16 @@ def test_bad_input_raises_value_error_naming_it(kwargs, message):
     args = {"loss": "ce", "w0": 1.0, "b0": 1.0, "learning_rate": 0.1, "epochs": 10} | kwargs
     with pytest.raises(ValueError, match=message):
         xj.train(args.pop("loss"), args.pop("w0"), args.pop("b0"), **args)
+
+
+def test_book_rule_from_a_saturated_start_is_finite_where_its_math_is():
+    # y = 0: the book's ∂C/∂a = 1/(1 − a) = 1 + e^z. From z0 = 100 the first step is e^100
+    # (finite in float64, beyond float32's range); after it a ≈ 0 and ∂C/∂a = 1 exactly.
+    run = xj.train("ce", 50.0, 50.0, learning_rate=0.005, epochs=3, rule="book", dtype="float64")
+    assert np.all(np.isfinite(run.trajectory.w))
+    np.testing.assert_allclose(run.trajectory.grad_b, [1 + math.exp(100), 1, 1, 1], rtol=1e-12)
+    np.testing.assert_allclose(run.trajectory.w[1], 50 - 0.005 * (1 + math.exp(100)), rtol=1e-12)
+    # float32: the first step overflows to −inf, and the run stays there rather than turning NaN
+    run32 = xj.train("ce", 50.0, 50.0, learning_rate=0.005, epochs=3, rule="book")
+    assert run32.trajectory.w[1] == -np.inf
+    assert not np.any(np.isnan(run32.trajectory.output))

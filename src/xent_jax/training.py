@@ -84,9 +84,14 @@ def step_direction(loss: str, rule: str) -> Direction:
         if loss == "mse":
             dc = (a - y) * a * (1 - a)  # ∂C/∂z: the true gradient
         else:
-            # ∂C/∂a = (a − y)/(a(1 − a)), and 1/(a(1 − a)) = 2 + 2cosh z: finite for |z| < 88
-            # in float32 (710 in float64), where the rule itself blows up.
-            dc = (a - y) * (2 + 2 * jnp.cosh(z))
+            # ∂C/∂a = (a − y)/(a(1 − a)) = −y/a + (1 − y)/(1 − a)  (the derivation's partial
+            # fractions), with 1/a = 1 + e^(−z) and 1/(1 − a) = 1 + e^z: no cancellation, and
+            # a term whose coefficient is 0 is skipped rather than giving 0·inf = NaN. It
+            # overflows only where the step itself exceeds the float range (e^|z|, |z| > 88
+            # in float32, 709 in float64).
+            dc = jnp.where(y != 0, -y * (1 + jnp.exp(-z)), 0.0) + jnp.where(
+                y != 1, (1 - y) * (1 + jnp.exp(z)), 0.0
+            )
         return loss_fn(w, b, x, y), a, x * dc, dc
 
     return book_direction
