@@ -4,6 +4,7 @@ A file is written to a temporary name beside its target and renamed over it, so 
 never sees half a file and an interrupted run never corrupts an earlier result.
 """
 
+import io
 import json
 import os
 import tempfile
@@ -53,8 +54,6 @@ def write_json(path: str | os.PathLike, value: Any) -> None:
 
 def save_figure(fig: "Figure", path: str | os.PathLike, dpi: int = 110) -> Path:
     """Save ``fig`` as PNG atomically; returns the path."""
-    import io
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     write_atomic(path, buffer.getvalue())

@@ -23,8 +23,8 @@ class Metrics(NamedTuple):
     half_error_epoch: jax.Array
 
 
-def metrics_init(shape: tuple[int, ...] = ()) -> Metrics:
-    censored = jnp.full(shape, CENSORED, dtype=jnp.int32)
+def metrics_init() -> Metrics:
+    censored = jnp.full((), CENSORED, dtype=jnp.int32)
     return Metrics(censored, censored)
 
 

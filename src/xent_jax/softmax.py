@@ -95,6 +95,19 @@ def _check_class_indices(target: jax.Array, num_classes: int, ignore_index: int)
         )
 
 
+def _check_index_target(
+    target: jax.Array, shape: tuple[int, ...], class_axis: int, whose: str, ignore_index: int
+) -> None:
+    """A class-index target has the input's shape without the class axis, and valid indices."""
+    expected = shape[:class_axis] + shape[class_axis + 1 :]
+    if target.shape != expected:
+        raise ValueError(
+            f"class-index target must have shape {expected} (the {whose} {shape} "
+            f"without axis {class_axis}), got {target.shape}"
+        )
+    _check_class_indices(target, shape[class_axis], ignore_index)
+
+
 def _warn_if_probabilities(logits: jax.Array, axis: int) -> None:
     """Warn when every row along ``axis`` is a distribution, or the logarithm of one."""
     if _is_traced(logits) or logits.size == 0 or logits.shape[axis] < 2:
@@ -271,13 +284,7 @@ def cross_entropy(
 
     if not jnp.issubdtype(target.dtype, jnp.integer):
         raise ValueError(f"target must hold class indices or probabilities, got {target.dtype}")
-    expected = logits.shape[:class_axis] + logits.shape[class_axis + 1 :]
-    if target.shape != expected:
-        raise ValueError(
-            f"class-index target must have shape {expected} (the logits' {logits.shape} "
-            f"without axis {class_axis}), got {target.shape}"
-        )
-    _check_class_indices(target, num_classes, ignore_index)
+    _check_index_target(target, logits.shape, class_axis, "logits'", ignore_index)
     return _weighted_nll(log_probs, target, weight, ignore_index, label_smoothing, reduction)
 
 
@@ -318,13 +325,7 @@ def nll_loss(
     weight = _class_weight(weight, num_classes, log_probs.dtype)
     if not jnp.issubdtype(target.dtype, jnp.integer):
         raise ValueError(f"nll_loss target must hold integer class indices, got {target.dtype}")
-    expected = log_probs.shape[:class_axis] + log_probs.shape[class_axis + 1 :]
-    if target.shape != expected:
-        raise ValueError(
-            f"class-index target must have shape {expected} (the log-probabilities' "
-            f"{log_probs.shape} without axis {class_axis}), got {target.shape}"
-        )
-    _check_class_indices(target, num_classes, ignore_index)
+    _check_index_target(target, log_probs.shape, class_axis, "log-probabilities'", ignore_index)
     moved = jnp.moveaxis(log_probs, class_axis, -1)
     return _weighted_nll(moved, target, weight, ignore_index, 0.0, reduction)
 
