@@ -35,15 +35,15 @@ def test_cross_entropy_is_entropy_plus_kl_in_bits_and_nats():
     p, q = _distributions(2, (5, 3)), _distributions(3, (5, 3))
     with jax.enable_x64(True):
         for base in (2, math.e, 10):
-            h_pq = information.cross_entropy(p, q, base=base)
+            h_pq = information.distribution_cross_entropy(p, q, base=base)
             np.testing.assert_allclose(
                 h_pq,
                 information.entropy(p, base=base) + information.kl_divergence(p, q, base=base),
                 rtol=1e-12,
             )
             np.testing.assert_allclose(h_pq, -(p * np.log(q)).sum(-1) / np.log(base), rtol=1e-12)
-        bits = information.cross_entropy(p, q, base=2)
-        nats = information.cross_entropy(p, q, base=math.e)
+        bits = information.distribution_cross_entropy(p, q, base=2)
+        nats = information.distribution_cross_entropy(p, q, base=math.e)
         np.testing.assert_allclose(bits, nats / np.log(2), rtol=1e-12)
 
 
@@ -54,9 +54,9 @@ def test_known_values_and_conventions():
     assert information.kl_divergence([0.5, 0.5, 0.0], [0.25, 0.75, 0.0]) == pytest.approx(
         0.5 * np.log2(2) + 0.5 * np.log2(2 / 3)
     )
-    assert information.cross_entropy([0.5, 0.5], [1.0, 0.0]) == np.inf  # q = 0 < p
+    assert information.distribution_cross_entropy([0.5, 0.5], [1.0, 0.0]) == np.inf  # q = 0 < p
     assert information.kl_divergence([0.5, 0.5], [1.0, 0.0]) == np.inf
-    assert information.cross_entropy([1.0, 0.0], [1.0, 0.0]) == 0.0
+    assert information.distribution_cross_entropy([1.0, 0.0], [1.0, 0.0]) == 0.0
     assert information.kl_divergence([0.2, 0.8], [0.2, 0.8]) == 0.0
 
 

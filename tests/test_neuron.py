@@ -9,7 +9,7 @@ from jax.test_util import check_grads
 
 import xent_jax as xj
 from xent_jax._validate import precision
-from xent_jax.neuron import fast_binary_cross_entropy_from_logit
+from xent_jax.neuron import fast_sigmoid_cross_entropy
 
 mpmath.mp.dps = 50
 
@@ -37,8 +37,8 @@ def test_cross_entropy_matches_exact_value_for_extreme_logits(dtype):
         z = jnp.array([c[0] for c in CASES], dtype)
         y = jnp.array([c[1] for c in CASES], dtype)
         # z = w·x + b with w = z, x = 1, b = 0
-        got = np.asarray(xj.cross_entropy_loss(z, jnp.zeros_like(z), 1.0, y))
-        jitted = np.asarray(jax.jit(xj.cross_entropy_loss)(z, jnp.zeros_like(z), 1.0, y))
+        got = np.asarray(xj.neuron_cross_entropy_loss(z, jnp.zeros_like(z), 1.0, y))
+        jitted = np.asarray(jax.jit(xj.neuron_cross_entropy_loss)(z, jnp.zeros_like(z), 1.0, y))
     assert got.dtype == np.dtype(dtype)
     exact = np.array([exact_cross_entropy(*c) for c in CASES])
     rtol = 2e-6 if dtype == "float32" else 1e-14
@@ -52,19 +52,21 @@ def test_cross_entropy_matches_exact_value_for_extreme_logits(dtype):
 def test_naive_form_breaks_where_the_stable_one_does_not():
     # float32: σ(20) rounds to 1, so ln(1 − a) = −inf; with y = 1, 0·(−inf) = NaN.
     z = jnp.float32(20.0)
-    naive_y1 = xj.naive_cross_entropy_loss(z, 0.0, 1.0, 1.0)
-    naive_y0 = xj.naive_cross_entropy_loss(z, 0.0, 1.0, 0.0)
+    naive_y1 = xj.naive_neuron_cross_entropy_loss(z, 0.0, 1.0, 1.0)
+    naive_y0 = xj.naive_neuron_cross_entropy_loss(z, 0.0, 1.0, 0.0)
     assert np.isnan(naive_y1)
     assert np.isinf(naive_y0)
     np.testing.assert_allclose(
-        xj.cross_entropy_loss(z, 0.0, 1.0, 0.0), exact_cross_entropy(20, 0), rtol=1e-6
+        xj.neuron_cross_entropy_loss(z, 0.0, 1.0, 0.0), exact_cross_entropy(20, 0), rtol=1e-6
     )
     np.testing.assert_allclose(
-        xj.cross_entropy_loss(z, 0.0, 1.0, 1.0), exact_cross_entropy(20, 1), rtol=1e-6
+        xj.neuron_cross_entropy_loss(z, 0.0, 1.0, 1.0), exact_cross_entropy(20, 1), rtol=1e-6
     )
     # where a is not saturated, the naive form is right
     np.testing.assert_allclose(
-        xj.naive_cross_entropy_loss(0.3, -0.1, 2.0, 0.25), exact_cross_entropy(0.5, 0.25), rtol=1e-6
+        xj.naive_neuron_cross_entropy_loss(0.3, -0.1, 2.0, 0.25),
+        exact_cross_entropy(0.5, 0.25),
+        rtol=1e-6,
     )
 
 
@@ -75,7 +77,7 @@ def test_quadratic_loss_and_neuron_match_closed_form():
     )
     with precision("float64"):
         a = np.asarray(xj.neuron(w, b, x))
-        c = np.asarray(xj.quadratic_loss(w, b, x, y))
+        c = np.asarray(xj.neuron_quadratic_loss(w, b, x, y))
     exact_a = np.array([exact_sigmoid(z) for z in w * x + b])
     np.testing.assert_allclose(a, exact_a, rtol=1e-14)
     np.testing.assert_allclose(c, 0.5 * (exact_a - y) ** 2, rtol=1e-13)
@@ -84,28 +86,28 @@ def test_quadratic_loss_and_neuron_match_closed_form():
 def test_losses_broadcast_and_vmap():
     w = jnp.linspace(-2, 2, 5)[:, None]
     b = jnp.linspace(-1, 1, 3)[None, :]
-    assert xj.cross_entropy_loss(w, b, 1.0, 0.0).shape == (5, 3)
-    assert xj.quadratic_loss(w, b, 2.0, 1.0).shape == (5, 3)
-    vm = jax.vmap(xj.cross_entropy_loss, in_axes=(0, None, None, None))(
+    assert xj.neuron_cross_entropy_loss(w, b, 1.0, 0.0).shape == (5, 3)
+    assert xj.neuron_quadratic_loss(w, b, 2.0, 1.0).shape == (5, 3)
+    vm = jax.vmap(xj.neuron_cross_entropy_loss, in_axes=(0, None, None, None))(
         jnp.arange(4.0), 0.5, 1.0, 0.0
     )
-    np.testing.assert_allclose(vm, xj.cross_entropy_loss(jnp.arange(4.0), 0.5, 1.0, 0.0))
+    np.testing.assert_allclose(vm, xj.neuron_cross_entropy_loss(jnp.arange(4.0), 0.5, 1.0, 0.0))
 
 
 def test_check_grads_of_both_losses():
     with precision("float64"):
         args = (jnp.float64(0.7), jnp.float64(-0.4), jnp.float64(1.3), jnp.float64(0.2))
-        check_grads(xj.cross_entropy_loss, args, order=2, modes=["fwd", "rev"])
-        check_grads(xj.quadratic_loss, args, order=2, modes=["fwd", "rev"])
+        check_grads(xj.neuron_cross_entropy_loss, args, order=2, modes=["fwd", "rev"])
+        check_grads(xj.neuron_quadratic_loss, args, order=2, modes=["fwd", "rev"])
 
 
 @pytest.mark.parametrize("z", [-1e4, -30.0, 0.0, 30.0, 1e4])
 @pytest.mark.parametrize("y", [0.0, 0.4, 1.0])
 def test_fast_and_plain_cross_entropy_share_value_and_gradient(z, y):
-    plain = jax.value_and_grad(xj.binary_cross_entropy_from_logit, argnums=(0, 1))(
+    plain = jax.value_and_grad(xj.sigmoid_cross_entropy, argnums=(0, 1))(
         jnp.float32(z), jnp.float32(y)
     )
-    fast = jax.value_and_grad(fast_binary_cross_entropy_from_logit, argnums=(0, 1))(
+    fast = jax.value_and_grad(fast_sigmoid_cross_entropy, argnums=(0, 1))(
         jnp.float32(z), jnp.float32(y)
     )
     np.testing.assert_array_equal(plain[0], fast[0])

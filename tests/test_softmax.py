@@ -11,14 +11,14 @@ import pytest
 from jax.test_util import check_grads
 
 from xent_jax import softmax
-from xent_jax.neuron import cross_entropy_loss
+from xent_jax.neuron import neuron_cross_entropy_loss
 from xent_jax.softmax import (
     LogitsLookLikeProbabilitiesWarning,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     multilabel_soft_margin_loss,
     naive_softmax_cross_entropy,
     nll_loss,
+    softmax_cross_entropy,
 )
 
 torch = pytest.importorskip("torch")
@@ -70,7 +70,7 @@ def _torch_loss_and_grad(logits, target, axis, cotangent, **options):
 
 def _jax_loss_and_grad(logits, target, axis, cotangent, **options):
     value, pullback = jax.vjp(
-        lambda x: cross_entropy(x, target, axis=axis, **options), jnp.asarray(logits)
+        lambda x: softmax_cross_entropy(x, target, axis=axis, **options), jnp.asarray(logits)
     )
     (grad,) = pullback(jnp.asarray(cotangent) if options["reduction"] == "none" else 1.0)
     return np.asarray(value), np.asarray(grad)
@@ -122,7 +122,7 @@ def test_matches_torch_for_other_layouts(layout, kind):
 def test_ignore_index_inside_the_class_range_matches_torch(smoothing):
     logits, target, weight, _ = _case(7, (6, 5), -1, "index", False, "float64")
     with jax.enable_x64(True):
-        value = cross_entropy(
+        value = softmax_cross_entropy(
             logits, target, weight=weight, ignore_index=2, label_smoothing=smoothing
         )
     expected = F.cross_entropy(
@@ -148,10 +148,10 @@ def test_all_ignored_mean_is_nan_with_a_zero_gradient(smoothing, use_weight):
     )
     expected.backward()
     assert torch.isnan(expected) and torch.all(x.grad == 0)  # the behaviour we reproduce
-    value, grad = jax.value_and_grad(lambda z: cross_entropy(z, target, **options))(logits)
+    value, grad = jax.value_and_grad(lambda z: softmax_cross_entropy(z, target, **options))(logits)
     assert np.isnan(value)
     np.testing.assert_array_equal(grad, np.zeros_like(logits))
-    assert cross_entropy(logits, target, reduction="sum", **options) == 0
+    assert softmax_cross_entropy(logits, target, reduction="sum", **options) == 0
 
 
 def _reference_float64(logits, target):
@@ -168,12 +168,12 @@ def test_extreme_logits_are_finite_and_exact_in_float32():
         dtype=np.float32,
     )
     target = np.array([0, 0, 1, 2])
-    value, grad = jax.value_and_grad(lambda x: jnp.sum(cross_entropy(x, target, reduction="none")))(
-        logits
-    )
+    value, grad = jax.value_and_grad(
+        lambda x: jnp.sum(softmax_cross_entropy(x, target, reduction="none"))
+    )(logits)
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
     np.testing.assert_allclose(
-        cross_entropy(logits, target, reduction="none"),
+        softmax_cross_entropy(logits, target, reduction="none"),
         _reference_float64(logits, target),
         rtol=1e-6,
         atol=1e-6,
@@ -189,7 +189,7 @@ def test_extreme_logits_are_finite_and_exact_in_float32():
     # Probability targets with smoothing: every class carries mass, −Σ_c t_c log p_c.
     soft = np.full((4, 3), 1 / 3, dtype=np.float32)
     value, grad = jax.value_and_grad(
-        lambda x: cross_entropy(x, soft, label_smoothing=0.1, reduction="sum")
+        lambda x: softmax_cross_entropy(x, soft, label_smoothing=0.1, reduction="sum")
     )(logits)
     log_p = (
         x
@@ -203,7 +203,9 @@ def test_extreme_logits_are_finite_and_exact_in_float32():
 def test_minus_infinity_logits_on_other_classes():
     logits = np.array([[2.0, -np.inf, 0.5], [-np.inf, -np.inf, 1.0]], dtype=np.float32)
     target = np.array([0, 2])
-    value, grad = jax.value_and_grad(lambda x: cross_entropy(x, target, reduction="sum"))(logits)
+    value, grad = jax.value_and_grad(lambda x: softmax_cross_entropy(x, target, reduction="sum"))(
+        logits
+    )
     x_torch = torch.tensor(logits, requires_grad=True)
     expected = F.cross_entropy(x_torch, torch.tensor(target), reduction="sum")
     expected.backward()
@@ -212,9 +214,9 @@ def test_minus_infinity_logits_on_other_classes():
     assert np.all(np.isfinite(grad))
     # Probability targets with no mass on the −inf class: 0·log 0 = 0 (PyTorch gives NaN here).
     probs = np.array([[0.7, 0.0, 0.3], [0.0, 0.0, 1.0]], dtype=np.float32)
-    value, grad = jax.value_and_grad(lambda x: cross_entropy(x, probs, reduction="none").sum())(
-        logits
-    )
+    value, grad = jax.value_and_grad(
+        lambda x: softmax_cross_entropy(x, probs, reduction="none").sum()
+    )(logits)
     kept = np.array([[2.0, 0.5]])
     reference = -(np.array([0.7, 0.3]) * (kept - np.log(np.exp(kept).sum()))).sum()
     np.testing.assert_allclose(value, reference + 0.0, rtol=1e-6)  # the second row is exact: 0
@@ -226,7 +228,7 @@ def test_extreme_targets():
     onehot = np.eye(4)[[0, 3, 1, 1, 2]]
     with jax.enable_x64(True):
         for smoothing in (0.0, 1.0):
-            value = cross_entropy(logits, onehot, weight=weight, label_smoothing=smoothing)
+            value = softmax_cross_entropy(logits, onehot, weight=weight, label_smoothing=smoothing)
             expected = F.cross_entropy(
                 torch.tensor(logits),
                 torch.tensor(onehot),
@@ -236,14 +238,16 @@ def test_extreme_targets():
             np.testing.assert_allclose(value, expected.numpy(), rtol=1e-12)
         # One-hot probabilities and their class indices give the same unweighted loss.
         np.testing.assert_allclose(
-            cross_entropy(logits, onehot), cross_entropy(logits, onehot.argmax(1)), rtol=1e-12
+            softmax_cross_entropy(logits, onehot),
+            softmax_cross_entropy(logits, onehot.argmax(1)),
+            rtol=1e-12,
         )
 
 
 def test_gradient_is_softmax_minus_target():
     logits, target, _, _ = _case(5, (6, 5), -1, "probability", False, "float64")
     with jax.enable_x64(True):
-        grad = jax.grad(lambda x: cross_entropy(x, target, reduction="sum"))(logits)
+        grad = jax.grad(lambda x: softmax_cross_entropy(x, target, reduction="sum"))(logits)
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(grad, p - target, atol=1e-12)
@@ -254,14 +258,18 @@ def test_check_grads(kind):
     logits, target, weight, _ = _case(13, (6, 5), -1, kind, kind == "index", "float64")
     with jax.enable_x64(True):
         loss = jax.jit(
-            functools.partial(cross_entropy, target=target, weight=weight, label_smoothing=0.1)
+            functools.partial(
+                softmax_cross_entropy, target=target, weight=weight, label_smoothing=0.1
+            )
         )
         check_grads(loss, (jnp.asarray(logits),), order=2, modes=["rev"])
 
 
 def test_jitted_matches_torch_and_never_checks_values():
     logits, target, weight, _ = _case(17, (4, 5, 3), 1, "index", True, "float32")
-    loss = jax.jit(functools.partial(cross_entropy, weight=weight, label_smoothing=0.2, axis=1))
+    loss = jax.jit(
+        functools.partial(softmax_cross_entropy, weight=weight, label_smoothing=0.2, axis=1)
+    )
     expected = F.cross_entropy(
         torch.tensor(logits),
         torch.tensor(target),
@@ -275,7 +283,9 @@ def test_jitted_matches_torch_and_never_checks_values():
     # An out-of-range index under jit: NaN for that element, never a finite wrong number.
     bad = target.copy()
     bad[0, 0], bad[1, 2] = 5, -3
-    per_element = jax.jit(functools.partial(cross_entropy, reduction="none", axis=1))(logits, bad)
+    per_element = jax.jit(functools.partial(softmax_cross_entropy, reduction="none", axis=1))(
+        logits, bad
+    )
     assert np.isnan(per_element[0, 0]) and np.isnan(per_element[1, 2])
     assert np.isfinite(np.delete(np.asarray(per_element).ravel(), [0, 5])).all()
     assert np.isnan(loss(logits, bad))
@@ -285,8 +295,8 @@ def test_random_logits_do_not_warn():
     rng = np.random.default_rng(19)
     for shape in [(6, 5), (6, 2), (1, 2)]:
         target = np.zeros(shape[0], dtype=int)
-        cross_entropy(rng.normal(size=shape).astype(np.float32), target)
-        cross_entropy(rng.uniform(size=shape).astype(np.float32), target)
+        softmax_cross_entropy(rng.normal(size=shape).astype(np.float32), target)
+        softmax_cross_entropy(rng.uniform(size=shape).astype(np.float32), target)
 
 
 @pytest.mark.parametrize("transform", [jax.nn.softmax, jax.nn.log_softmax])
@@ -295,29 +305,44 @@ def test_probabilities_and_log_probabilities_warn(transform):
     inputs = transform(jnp.asarray(rng.normal(size=(6, 4)), dtype=jnp.float32))
     target = rng.integers(0, 4, size=6)
     with pytest.warns(LogitsLookLikeProbabilitiesWarning, match="look like"):
-        cross_entropy(inputs, target)
-    cross_entropy(inputs, target, check_inputs=False)
+        softmax_cross_entropy(inputs, target)
+    softmax_cross_entropy(inputs, target, check_inputs=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=LogitsLookLikeProbabilitiesWarning)
-        cross_entropy(inputs, target)
+        softmax_cross_entropy(inputs, target)
     assert issubclass(LogitsLookLikeProbabilitiesWarning, UserWarning)
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda x, y: cross_entropy(x, np.array([0, 1, 7])), "class index 7 is out of range"),
-        (lambda x, y: cross_entropy(x, np.array([0, -2, 1])), "class index -2"),
-        (lambda x, y: cross_entropy(x, np.array([0, 1])), r"must have shape \(3,\)"),
-        (lambda x, y: cross_entropy(x, np.ones((3, 5))), "probability target must have"),
-        (lambda x, y: cross_entropy(x, y, weight=np.ones(3)), r"weight must have shape \(4,\)"),
-        (lambda x, y: cross_entropy(x, y, label_smoothing=1.5), "label_smoothing must lie"),
-        (lambda x, y: cross_entropy(x, y, label_smoothing=-0.1), "label_smoothing must lie"),
-        (lambda x, y: cross_entropy(x, y, reduction="avg"), "unknown reduction 'avg'"),
-        (lambda x, y: cross_entropy(x, np.eye(4)[y], ignore_index=0), "ignore_index 0 is not"),
-        (lambda x, y: cross_entropy(x, y, axis=2), "axis 2 is out of range"),
-        (lambda x, y: cross_entropy(x, y, ignore_index=None), "ignore_index must be an integer"),
-        (lambda x, y: cross_entropy(x, y.astype(bool)), "class indices or probabilities"),
+        (
+            lambda x, y: softmax_cross_entropy(x, np.array([0, 1, 7])),
+            "class index 7 is out of range",
+        ),
+        (lambda x, y: softmax_cross_entropy(x, np.array([0, -2, 1])), "class index -2"),
+        (lambda x, y: softmax_cross_entropy(x, np.array([0, 1])), r"must have shape \(3,\)"),
+        (lambda x, y: softmax_cross_entropy(x, np.ones((3, 5))), "probability target must have"),
+        (
+            lambda x, y: softmax_cross_entropy(x, y, weight=np.ones(3)),
+            r"weight must have shape \(4,\)",
+        ),
+        (lambda x, y: softmax_cross_entropy(x, y, label_smoothing=1.5), "label_smoothing must lie"),
+        (
+            lambda x, y: softmax_cross_entropy(x, y, label_smoothing=-0.1),
+            "label_smoothing must lie",
+        ),
+        (lambda x, y: softmax_cross_entropy(x, y, reduction="avg"), "unknown reduction 'avg'"),
+        (
+            lambda x, y: softmax_cross_entropy(x, np.eye(4)[y], ignore_index=0),
+            "ignore_index 0 is not",
+        ),
+        (lambda x, y: softmax_cross_entropy(x, y, axis=2), "axis 2 is out of range"),
+        (
+            lambda x, y: softmax_cross_entropy(x, y, ignore_index=None),
+            "ignore_index must be an integer",
+        ),
+        (lambda x, y: softmax_cross_entropy(x, y.astype(bool)), "class indices or probabilities"),
         (lambda x, y: nll_loss(x, np.array([0, 1, 4])), "class index 4 is out of range"),
         (lambda x, y: nll_loss(x, y, reduction="mean "), "unknown reduction"),
         (lambda x, y: binary_cross_entropy_with_logits(x, y), "target shape"),
@@ -344,7 +369,7 @@ def test_nll_loss_matches_torch_and_is_cross_entropy_on_log_softmax():
             np.testing.assert_allclose(value, expected.numpy(), rtol=1e-12)
             np.testing.assert_allclose(
                 value,
-                cross_entropy(logits, target, weight=weight, reduction=reduction, axis=1),
+                softmax_cross_entropy(logits, target, weight=weight, reduction=reduction, axis=1),
                 rtol=1e-12,
             )
 
@@ -404,20 +429,20 @@ def test_binary_is_two_class_softmax_and_the_neuron_loss():
     z = np.concatenate([6 * rng.normal(size=20), [-1e4, 1e4, 0.0]])
     y = np.concatenate([rng.uniform(size=20), [1.0, 0.0, 0.5]])
     with jax.enable_x64(True):
-        two_class = cross_entropy(
+        two_class = softmax_cross_entropy(
             np.stack([np.zeros_like(z), z], axis=-1),
             np.stack([1 - y, y], axis=-1),
             reduction="none",
             check_inputs=False,
         )
         binary = binary_cross_entropy_with_logits(z, y, reduction="none")
-        neuron = cross_entropy_loss(z, 0.0, 1.0, y)  # w = z, b = 0, x = 1
+        neuron = neuron_cross_entropy_loss(z, 0.0, 1.0, y)  # w = z, b = 0, x = 1
         np.testing.assert_allclose(two_class, binary, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(neuron, binary, rtol=1e-12, atol=1e-12)
         # Hard labels: the index form of the same two-class problem.
         hard = (y > 0.5).astype(int)
         np.testing.assert_allclose(
-            cross_entropy(np.stack([np.zeros_like(z), z], -1), hard, reduction="none"),
+            softmax_cross_entropy(np.stack([np.zeros_like(z), z], -1), hard, reduction="none"),
             binary_cross_entropy_with_logits(z, hard.astype(float), reduction="none"),
             rtol=1e-12,
             atol=1e-12,
@@ -436,7 +461,7 @@ def test_naive_form_agrees_where_it_works_and_breaks_where_expected():
     logits = np.array([[1.0, 2.0, 0.5], [0.0, 120.0, 0.0], [100.0, 0.0, 0.0]], np.float32)
     target = np.array([2, 0, 0])
     naive = np.asarray(naive_softmax_cross_entropy(logits, target))
-    fused = np.asarray(cross_entropy(logits, target, reduction="none"))
+    fused = np.asarray(softmax_cross_entropy(logits, target, reduction="none"))
     reference = _reference_float64(logits, target)
     np.testing.assert_allclose(naive[0], reference[0], rtol=1e-6)
     np.testing.assert_allclose(fused, reference, rtol=1e-6, atol=1e-30)
@@ -446,7 +471,7 @@ def test_naive_form_agrees_where_it_works_and_breaks_where_expected():
 
 def test_core_binary_gradient_at_zero_is_half_minus_y():
     """dC/dz = σ(z) − y, so ½ − y at z = 0 (jax.grad(jnp.abs)(0.) = 1 once broke this)."""
-    from xent_jax.neuron import binary_cross_entropy_from_logit
+    from xent_jax.neuron import sigmoid_cross_entropy
 
     for y in (0.0, 0.3, 1.0):
-        assert jax.grad(binary_cross_entropy_from_logit)(0.0, y) == pytest.approx(0.5 - y)
+        assert jax.grad(sigmoid_cross_entropy)(0.0, y) == pytest.approx(0.5 - y)

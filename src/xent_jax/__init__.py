@@ -11,27 +11,27 @@ This module is the public API; the private modules behind it hold one concern ea
 - ``plots``, ``cli``: the edges.
 """
 
-from xent_jax import information, learning_rate, network, sweep
+from xent_jax import flow, information, network, sweep
 from xent_jax.derivation import Derivation, DerivationStep, NumericCheck, check_derivation, derive
-from xent_jax.learning_rate import learning_rate_study
+from xent_jax.flow import learning_rate_study
 from xent_jax.metrics import CENSORED
 from xent_jax.network import compare_losses, train_network
 from xent_jax.neuron import (
-    binary_cross_entropy_from_logit,
-    cross_entropy_loss,
-    naive_cross_entropy_loss,
+    naive_neuron_cross_entropy_loss,
     neuron,
+    neuron_cross_entropy_loss,
+    neuron_quadratic_loss,
     preactivation,
-    quadratic_loss,
+    sigmoid_cross_entropy,
     sigmoid_prime,
 )
 from xent_jax.softmax import (
     LogitsLookLikeProbabilitiesWarning,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     multilabel_soft_margin_loss,
     naive_softmax_cross_entropy,
     nll_loss,
+    softmax_cross_entropy,
 )
 from xent_jax.sweep import SweepMetrics, SweepResult, load_sweep, write_sweep
 from xent_jax.training import LOSSES, OPTIMIZERS, RULES, Run, Trajectory, make_optimizer, train
@@ -52,28 +52,27 @@ __all__ = [
     "SweepResult",
     "Trajectory",
     "__version__",
-    "binary_cross_entropy_from_logit",
     "binary_cross_entropy_with_logits",
     "check_derivation",
     "compare_losses",
-    "cross_entropy",
-    "cross_entropy_loss",
     "derive",
+    "flow",
     "information",
-    "learning_rate",
     "learning_rate_study",
     "load_sweep",
     "make_optimizer",
     "multilabel_soft_margin_loss",
-    "naive_cross_entropy_loss",
+    "naive_neuron_cross_entropy_loss",
     "naive_softmax_cross_entropy",
     "network",
     "neuron",
+    "neuron_cross_entropy_loss",
+    "neuron_quadratic_loss",
     "nll_loss",
     "preactivation",
-    "quadratic_loss",
-    "run_configs",
+    "sigmoid_cross_entropy",
     "sigmoid_prime",
+    "softmax_cross_entropy",
     "sweep",
     "train",
     "train_network",

@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xent_jax.errors import InputError
+
 if TYPE_CHECKING:  # matplotlib is imported by whoever makes the figure, not by import xent_jax
     from matplotlib.figure import Figure
 
@@ -21,9 +23,9 @@ def prepare_out_dir(path: str | os.PathLike) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ValueError(f"cannot create output directory {str(out)!r}: {error.strerror}") from None
+        raise InputError(f"cannot create output directory {str(out)!r}: {error.strerror}") from None
     if not os.access(out, os.W_OK):
-        raise ValueError(f"output directory {str(out)!r} is not writable")
+        raise InputError(f"output directory {str(out)!r} is not writable")
     return out
 
 

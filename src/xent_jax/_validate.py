@@ -12,13 +12,15 @@ from typing import Any
 import jax
 import numpy as np
 
+from xent_jax.errors import InputError
+
 DTYPES = ("float32", "float64")
 
 
 def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     allowed = tuple(allowed)
     if value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}: expected one of {', '.join(allowed)}")
+        raise InputError(f"unknown {name} {value!r}: expected one of {', '.join(allowed)}")
     return value
 
 
@@ -26,31 +28,31 @@ def finite(name: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InputError(f"{name} must be finite, got {value!r}")
     return number
 
 
 def positive(name: str, value: Any) -> float:
     number = finite(name, value)
     if number <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
+        raise InputError(f"{name} must be positive, got {value!r}")
     return number
 
 
 def unit_interval(name: str, value: Any) -> float:
     number = finite(name, value)
     if not 0.0 <= number <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+        raise InputError(f"{name} must lie in [0, 1], got {value!r}")
     return number
 
 
 def at_least(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+        raise InputError(f"{name} must be at least {minimum}, got {value!r}")
     return int(value)
 
 

@@ -3,17 +3,17 @@
 A linear softmax classifier, logits = x·W + b, on three Gaussian blobs, trained by full-batch
 gradient descent three ways:
 
-- ``correct``: ``cross_entropy(logits, y)``;
+- ``correct``: ``softmax_cross_entropy(logits, y)``;
 - ``double_softmax``: the model ends in a softmax and the loss applies its own:
-  ``cross_entropy(softmax(logits), y)``;
+  ``softmax_cross_entropy(softmax(logits), y)``;
 - ``probabilities_as_logits``: the model ends in a probability head (a per-class sigmoid, as
   carried over from binary code) whose outputs are passed as logits:
-  ``cross_entropy(sigmoid(logits), y)``.
+  ``softmax_cross_entropy(sigmoid(logits), y)``.
 
 Both bugs feed the loss numbers in [0, 1], so −log softmax(u)_y ≥ −1 + log(e + C − 1): the loss
 has a floor, log(1 + (C − 1)/e) (0.551 for C = 3), however good the classifier, and its
 gradient fades with the saturating inner squashing function. Nothing raises an error; the
-accuracy can even look fine. ``cross_entropy``'s warning catches the double softmax on
+accuracy can even look fine. ``softmax_cross_entropy``'s warning catches the double softmax on
 concrete arrays (its rows sum to 1); a sigmoid head's rows do not, so it stays silent there.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from xent_jax import _validate
-from xent_jax.softmax import LogitsLookLikeProbabilitiesWarning, cross_entropy
+from xent_jax.softmax import LogitsLookLikeProbabilitiesWarning, softmax_cross_entropy
 
 MODES = ("correct", "double_softmax", "probabilities_as_logits")
 MODE_TITLES = {
@@ -86,7 +86,7 @@ def train_three_ways(
       A dict with ``num_classes``, ``steps``, ``learning_rate``, ``loss_floor`` (of the two
       bugs) and ``runs``: for each mode, its ``history`` (a :class:`History`) and a summary:
       ``final_loss``, ``final_grad_norm``, ``initial_grad_norm``, ``accuracy`` and
-      ``warned`` (whether ``cross_entropy`` warned on the trained model's outputs).
+      ``warned`` (whether ``softmax_cross_entropy`` warned on the trained model's outputs).
     """
     num_classes = _validate.at_least("num_classes", num_classes, 2)
     per_class = _validate.at_least("per_class", per_class, 1)
@@ -102,7 +102,7 @@ def train_three_ways(
         outputs = _HEADS[mode](jnp.asarray(x) @ params["w"] + params["b"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LogitsLookLikeProbabilitiesWarning)
-            cross_entropy(outputs, y)
+            softmax_cross_entropy(outputs, y)
         runs[mode] = {
             "history": history,
             "final_loss": float(history.loss[-1]),
@@ -129,7 +129,7 @@ def _fit(params, x, y, mode, steps, learning_rate):
 
     def loss_fn(p):
         outputs = head(x @ p["w"] + p["b"])
-        return cross_entropy(outputs, y), outputs
+        return softmax_cross_entropy(outputs, y), outputs
 
     def step(carry, _):
         p, state = carry

@@ -28,6 +28,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
+from xent_jax.errors import InputError
 
 Loss = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -327,14 +328,14 @@ def antiderivative(a: ArrayLike, y: ArrayLike) -> jax.Array:
 def _outputs(name: str, a: ArrayLike) -> np.ndarray:
     values = np.asarray(a, dtype=np.float64)
     if not np.all((values > 0) & (values < 1)):
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {a!r}")
+        raise InputError(f"{name} must lie strictly between 0 and 1, got {a!r}")
     return values
 
 
 def _targets(y: ArrayLike) -> np.ndarray:
     values = np.asarray(y, dtype=np.float64)
     if not np.all((values >= 0) & (values <= 1)):
-        raise ValueError(f"y must lie in [0, 1], got {y!r}")
+        raise InputError(f"y must lie in [0, 1], got {y!r}")
     return values
 
 
@@ -384,11 +385,11 @@ def integral_error(loss: Loss, a0: float, a1: float, y: float, points: int = 200
     """
     a0, a1 = (float(v) for v in _outputs("the limits", [a0, a1]))
     if not a0 < a1:
-        raise ValueError(f"the limits must satisfy a0 < a1, got {a0} and {a1}")
+        raise InputError(f"the limits must satisfy a0 < a1, got {a0} and {a1}")
     y = _validate.unit_interval("y", y)
     points = _validate.at_least("points", points, 3)
     if points % 2 == 0:
-        raise ValueError(f"points must be odd for Simpson's rule, got {points}")
+        raise InputError(f"points must be odd for Simpson's rule, got {points}")
     grid = np.linspace(a0, a1, points)
     # The integrand in plain NumPy: independent of the JAX functions under test.
     numeric = simpson((grid - y) / (grid * (1 - grid)), a0, a1)
@@ -418,7 +419,7 @@ def bias_gradient_error(
     w, x = _validate.finite("w", w), _validate.finite("x", x)
     b_values = np.asarray(b, dtype=np.float64)
     if not np.all(np.isfinite(b_values)):
-        raise ValueError(f"b must be finite, got {b!r}")
+        raise InputError(f"b must be finite, got {b!r}")
     b_grid, y_grid = np.meshgrid(b_values, _targets(y), indexing="ij")
 
     def loss_of_bias(bias, target):

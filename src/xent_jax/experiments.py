@@ -7,6 +7,7 @@ x = 1, y = 0, 300 epochs; starts (w0, b0) = (0.6, 0.9) (output 0.82) and (2, 2) 
 import itertools
 from typing import Any
 
+from xent_jax.errors import InputError
 from xent_jax.training import Run, train
 
 SEED_STARTS = ((0.6, 0.9), (2.0, 2.0))
@@ -39,7 +40,7 @@ def find_run(runs: list[Run], **config: Any) -> Run:
     """The one run whose config matches every given key."""
     matches = [r for r in runs if all(r.config[k] == v for k, v in config.items())]
     if len(matches) != 1:
-        raise ValueError(f"expected one run matching {config}, found {len(matches)}")
+        raise InputError(f"expected one run matching {config}, found {len(matches)}")
     return matches[0]
 
 

@@ -20,12 +20,13 @@ from jax.scipy.special import xlogy
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
+from xent_jax.errors import InputError
 
 
 def _log_base(base: float) -> float:
     base = _validate.positive("base", base)
     if base == 1:
-        raise ValueError("base must not be 1 (log 1 = 0)")
+        raise InputError("base must not be 1 (log 1 = 0)")
     return math.log(base)
 
 
@@ -54,7 +55,9 @@ def entropy(p: ArrayLike, base: float = 2, axis: int = -1) -> jax.Array:
     return -jnp.sum(xlogy(p, p), axis=axis) / log_base
 
 
-def cross_entropy(p: ArrayLike, q: ArrayLike, base: float = 2, axis: int = -1) -> jax.Array:
+def distribution_cross_entropy(
+    p: ArrayLike, q: ArrayLike, base: float = 2, axis: int = -1
+) -> jax.Array:
     """Cross-entropy H(p, q) = −Σ_c p_c log q_c: the cost of coding p-messages for q.
 
     Args:
@@ -130,9 +133,9 @@ def fit_categorical(
     learning_rate = _validate.positive("learning_rate", learning_rate)
     samples = np.asarray(samples)
     if samples.size == 0 or not np.issubdtype(samples.dtype, np.integer):
-        raise ValueError("samples must be a non-empty array of integer outcomes")
+        raise InputError("samples must be a non-empty array of integer outcomes")
     if samples.min() < 0 or samples.max() >= num_classes:
-        raise ValueError(
+        raise InputError(
             f"samples must lie in [0, {num_classes}), got {samples.min()}..{samples.max()}"
         )
     frequencies, thetas, losses = _descend(
@@ -143,7 +146,7 @@ def fit_categorical(
     return MaximumLikelihoodFit(
         frequencies=frequencies,
         fitted=fitted,
-        average_log_loss=float(cross_entropy(frequencies, fitted, base=math.e)),
+        average_log_loss=float(distribution_cross_entropy(frequencies, fitted, base=math.e)),
         entropy=float(entropy(frequencies, base=math.e)),
         losses=np.asarray(losses),
     )

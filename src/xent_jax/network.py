@@ -28,7 +28,8 @@ import optax
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
-from xent_jax.neuron import binary_cross_entropy_from_logit, sigmoid_prime
+from xent_jax.errors import InputError
+from xent_jax.neuron import sigmoid_cross_entropy, sigmoid_prime
 
 SIZES = (64, 30, 10)
 INITS = ("normal", "saturated")
@@ -70,11 +71,11 @@ def load_digits(seed: int = 0, test_fraction: float = 0.25) -> Digits:
     """
     fraction = _validate.unit_interval("test fraction", test_fraction)
     if fraction in (0.0, 1.0):
-        raise ValueError(f"test fraction must lie strictly between 0 and 1, got {test_fraction!r}")
+        raise InputError(f"test fraction must lie strictly between 0 and 1, got {test_fraction!r}")
     try:
         from sklearn import datasets
     except ImportError:
-        raise ValueError(
+        raise InputError(
             "the network study needs scikit-learn for its data set: pip install 'xent-jax[network]'"
         ) from None
     digits = datasets.load_digits()
@@ -131,7 +132,7 @@ def unit_losses(loss: str, z: ArrayLike, y: ArrayLike) -> jax.Array:
     if loss == "mse":
         return 0.5 * jnp.square(jax.nn.sigmoid(z) - y)
     # softplus(z) − y·z, never forming ln σ: ∂C/∂z = σ(z) − y, no σ′
-    return binary_cross_entropy_from_logit(z, y)
+    return sigmoid_cross_entropy(z, y)
 
 
 def network_loss(params: Params, x: ArrayLike, y: ArrayLike, loss: str) -> jax.Array:
@@ -294,7 +295,7 @@ def train_network(
     }
     data = load_digits(seed) if data is None else data
     if config["batch_size"] > len(data.x_train):
-        raise ValueError(
+        raise InputError(
             f"batch size must not exceed {len(data.x_train)} (the training set), got {batch_size}"
         )
     init_key, batch_key = jax.random.split(jax.random.key(seed))

@@ -1,8 +1,16 @@
-"""One sigmoid neuron and its two losses.
+"""One sigmoid neuron, its two losses, and their derivatives.
 
 The neuron is a = σ(z), z = w·x + b. Every function here is pure, broadcasts over its
 arguments, and works under ``jit``, ``grad`` and ``vmap``; each returns the elementwise value
-and leaves any reduction to the caller.
+and leaves any reduction to the caller. Each derivative is written once, here, beside its loss
+(every other module calls these):
+
+====================  ============================  =====================================
+loss                  ∂C/∂a                         ∂C/∂z = ∂C/∂a · σ′(z)
+====================  ============================  =====================================
+quadratic ½(a − y)²   a − y                         (a − y)·a(1 − a)
+cross-entropy         (a − y)/(a(1 − a))            a − y                  (no σ′)
+====================  ============================  =====================================
 """
 
 import jax
@@ -35,10 +43,30 @@ def sigmoid_prime(z: ArrayLike) -> jax.Array:
     return a * (1 - a)
 
 
-def quadratic_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> jax.Array:
+# --- the quadratic loss ------------------------------------------------------------------------
+
+
+def quadratic_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """C = ½(σ(z) − y)², from the logit z (elementwise)."""
+    return 0.5 * jnp.square(jax.nn.sigmoid(z) - y)
+
+
+def quadratic_dc_da(a: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂C/∂a = a − y for C = ½(a − y)²."""
+    return jnp.subtract(a, y)
+
+
+def quadratic_dc_dz(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂C/∂z = (a − y)·σ′(z) = (a − y)·a(1 − a): vanishes when the neuron saturates."""
+    a = jax.nn.sigmoid(z)
+    return (a - y) * a * (1 - a)
+
+
+def neuron_quadratic_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> jax.Array:
     """Quadratic (MSE) loss of one neuron, C = ½(a − y)².
 
-    Its gradient carries σ′(z): ∂C/∂b = (a − y)·a(1 − a), ∂C/∂w = x·∂C/∂b.
+    Its gradient carries σ′(z): ∂C/∂b = (a − y)·a(1 − a), ∂C/∂w = x·∂C/∂b
+    (:func:`quadratic_dc_dz`).
 
     Args:
       w: weight.
@@ -49,11 +77,14 @@ def quadratic_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> ja
     Returns:
       The elementwise loss, with the broadcast shape of the arguments.
     """
-    return 0.5 * jnp.square(neuron(w, b, x) - y)
+    return quadratic_from_logit(preactivation(w, b, x), y)
 
 
-def binary_cross_entropy_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
-    """C = −[y ln σ(z) + (1 − y) ln(1 − σ(z))], computed from the logit z alone.
+# --- the cross-entropy -------------------------------------------------------------------------
+
+
+def sigmoid_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """C = −[y ln σ(z) + (1 − y) ln(1 − σ(z))], computed from the logit z alone (elementwise).
 
     ln σ(z) = −softplus(−z) and ln(1 − σ(z)) = −softplus(z), so
     C = y·softplus(−z) + (1 − y)·softplus(z): ln σ is never formed, nothing overflows, and
@@ -64,33 +95,58 @@ def binary_cross_entropy_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
     return y * jax.nn.softplus(-z) + (1 - y) * jax.nn.softplus(z)
 
 
+def cross_entropy_dc_da(a: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂C/∂a = (a − y)/(a(1 − a)) = −y/a + (1 − y)/(1 − a) (the partial fractions)."""
+    a = jnp.asarray(a)
+    return (a - y) / (a * (1 - a))
+
+
+def cross_entropy_dc_da_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂C/∂a at a = σ(z), as −y(1 + e^(−z)) + (1 − y)(1 + e^z).
+
+    The partial fractions −y/a + (1 − y)/(1 − a) with 1/a = 1 + e^(−z) and
+    1/(1 − a) = 1 + e^z: no cancellation, and a term whose coefficient is 0 is skipped rather
+    than giving 0·inf = NaN. It overflows only where the value itself exceeds the float range
+    (e^|z|, |z| > 88 in float32, 709 in float64).
+    """
+    z = jnp.asarray(z)
+    y = jnp.asarray(y, z.dtype)
+    return jnp.where(y != 0, -y * (1 + jnp.exp(-z)), 0.0) + jnp.where(
+        y != 1, (1 - y) * (1 + jnp.exp(z)), 0.0
+    )
+
+
+def cross_entropy_dc_dz(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂C/∂z = ∂C/∂a · σ′(z) = σ(z) − y = a − y: the σ′ factor cancels."""
+    return jax.nn.sigmoid(z) - y
+
+
 @jax.custom_jvp
-def fast_binary_cross_entropy_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
-    """The same value as :func:`binary_cross_entropy_from_logit`, with a hand-written derivative.
+def fast_sigmoid_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """The same value as :func:`sigmoid_cross_entropy`, with a hand-written derivative.
 
     The backward pass of the plain form evaluates exp and log1p; here dC/dz = σ(z) − y and
     dC/dy = −z are given directly, which is what the training loops and the sweep use. The σ′
     proof differentiates the plain definition instead.
     """
-    return binary_cross_entropy_from_logit(z, y)
+    return sigmoid_cross_entropy(z, y)
 
 
-@fast_binary_cross_entropy_from_logit.defjvp
+@fast_sigmoid_cross_entropy.defjvp
 def _fast_bce_jvp(primals, tangents):
     z, y = primals
     dz, dy = tangents
-    value = binary_cross_entropy_from_logit(z, y)
+    value = sigmoid_cross_entropy(z, y)
     # dC/dz = σ(z) − y ;  dC/dy = −z
-    return value, (jax.nn.sigmoid(z) - y) * dz - jnp.asarray(z) * dy
+    return value, cross_entropy_dc_dz(z, y) * dz - jnp.asarray(z) * dy
 
 
-def cross_entropy_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> jax.Array:
+def neuron_cross_entropy_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> jax.Array:
     """Binary cross-entropy of one neuron, C = −[y ln a + (1 − y) ln(1 − a)].
 
-    Computed from z = w·x + b without forming ln σ (see
-    :func:`binary_cross_entropy_from_logit`): exact and finite for |z| up to 1e4 in float32
-    and float64, for any y in [0, 1]. Its gradient is free of σ′: ∂C/∂b = a − y,
-    ∂C/∂w = x(a − y).
+    Computed from z = w·x + b without forming ln σ (see :func:`sigmoid_cross_entropy`):
+    exact and finite for |z| up to 1e4 in float32 and float64, for any y in [0, 1]. Its
+    gradient is free of σ′: ∂C/∂b = a − y, ∂C/∂w = x(a − y) (:func:`cross_entropy_dc_dz`).
 
     Args:
       w: weight.
@@ -104,15 +160,17 @@ def cross_entropy_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -
     References:
       M. Nielsen, *Neural Networks and Deep Learning*, ch. 3 (2015).
     """
-    return binary_cross_entropy_from_logit(preactivation(w, b, x), y)
+    return sigmoid_cross_entropy(preactivation(w, b, x), y)
 
 
-def naive_cross_entropy_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> jax.Array:
+def naive_neuron_cross_entropy_loss(
+    w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike
+) -> jax.Array:
     """The cross-entropy as written on paper: −[y ln a + (1 − y) ln(1 − a)] with a = σ(z).
 
     Kept only to show where it breaks: once σ(z) rounds to 1 (z ≳ 17 in float32, 37 in
     float64) ln(1 − a) is −inf, and 0·(−inf) turns the loss into NaN for y = 1. Use
-    :func:`cross_entropy_loss`.
+    :func:`neuron_cross_entropy_loss`.
     """
     a = neuron(w, b, x)
     return -(y * jnp.log(a) + (1 - y) * jnp.log(1 - a))

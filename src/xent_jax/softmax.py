@@ -1,6 +1,6 @@
 """Softmax cross-entropy as PyTorch computes it, and its family, in JAX.
 
-``cross_entropy(logits, target)`` is −log softmax(logits)[target], computed in logit space:
+``softmax_cross_entropy(logits, target)`` is −log softmax(logits)[target], computed in logit space:
 log softmax(x)_c = x_c − log Σ_k exp(x_k), with the log-sum-exp shifted by max x, so no
 probability is ever formed and nothing overflows. ``jax.grad`` of it is softmax(x) − target,
 bounded by 1 in every component: a confidently wrong logit still gets a gradient of order one.
@@ -25,7 +25,8 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
-from xent_jax.neuron import binary_cross_entropy_from_logit
+from xent_jax.errors import InputError
+from xent_jax.neuron import sigmoid_cross_entropy
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -35,7 +36,7 @@ _PROBABILITY_TOLERANCE = 1e-4
 
 
 class LogitsLookLikeProbabilitiesWarning(UserWarning):
-    """``cross_entropy`` was given probabilities or log-probabilities where logits belong.
+    """``softmax_cross_entropy`` was given probabilities or log-probabilities where logits belong.
 
     Probabilities as logits (the double-softmax bug) bound the logits to [0, 1]: the loss can
     never fall below log(1 + (C − 1)/e) and its gradient shrinks as the inner softmax
@@ -52,11 +53,11 @@ def _is_traced(x: Any) -> bool:
 
 def _class_axis(ndim: int, axis: int) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise ValueError(f"axis must be an integer, got {axis!r}")
+        raise InputError(f"axis must be an integer, got {axis!r}")
     if ndim == 0:
-        raise ValueError("logits must have a class axis, got a scalar")
+        raise InputError("logits must have a class axis, got a scalar")
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for logits with {ndim} dimensions")
+        raise InputError(f"axis {axis} is out of range for logits with {ndim} dimensions")
     return int(axis) % ndim
 
 
@@ -65,7 +66,7 @@ def _class_weight(weight: ArrayLike | None, num_classes: int, dtype: Any) -> jax
         return None
     weight = jnp.asarray(weight, dtype=dtype)
     if weight.shape != (num_classes,):
-        raise ValueError(
+        raise InputError(
             f"weight must have shape ({num_classes},), one entry per class, got {weight.shape}"
         )
     return weight
@@ -73,7 +74,7 @@ def _class_weight(weight: ArrayLike | None, num_classes: int, dtype: Any) -> jax
 
 def _ignore_index(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"ignore_index must be an integer, got {value!r}")
+        raise InputError(f"ignore_index must be an integer, got {value!r}")
     return int(value)
 
 
@@ -89,7 +90,7 @@ def _check_class_indices(target: jax.Array, num_classes: int, ignore_index: int)
     values = np.asarray(target)
     bad = (values != ignore_index) & ((values < 0) | (values >= num_classes))
     if bad.any():
-        raise ValueError(
+        raise InputError(
             f"class index {values[bad].flat[0]} is out of range for {num_classes} classes "
             f"(valid: 0..{num_classes - 1}, or ignore_index {ignore_index})"
         )
@@ -101,7 +102,7 @@ def _check_index_target(
     """A class-index target has the input's shape without the class axis, and valid indices."""
     expected = shape[:class_axis] + shape[class_axis + 1 :]
     if target.shape != expected:
-        raise ValueError(
+        raise InputError(
             f"class-index target must have shape {expected} (the {whose} {shape} "
             f"without axis {class_axis}), got {target.shape}"
         )
@@ -125,7 +126,7 @@ def _warn_if_probabilities(logits: jax.Array, axis: int) -> None:
                 return
             kind = "log-probabilities (log-sum-exp 0 along the class axis); nll_loss takes those"
     warnings.warn(
-        f"cross_entropy: the logits look like {kind}; pass unnormalised logits, or "
+        f"softmax_cross_entropy: the logits look like {kind}; pass unnormalised logits, or "
         "check_inputs=False if this is intended",
         LogitsLookLikeProbabilitiesWarning,
         stacklevel=3,
@@ -196,7 +197,7 @@ def _weighted_nll(
     return _reduce(losses, reduction, denominator)
 
 
-def cross_entropy(
+def softmax_cross_entropy(
     logits: ArrayLike,
     target: ArrayLike,
     *,
@@ -263,11 +264,11 @@ def cross_entropy(
 
     if jnp.issubdtype(target.dtype, jnp.floating):
         if target.shape != logits.shape:
-            raise ValueError(
+            raise InputError(
                 f"probability target must have the logits' shape {logits.shape}, got {target.shape}"
             )
         if ignore_index >= 0:
-            raise ValueError(
+            raise InputError(
                 f"ignore_index {ignore_index} is not supported with probability targets "
                 "(it must stay negative)"
             )
@@ -283,7 +284,7 @@ def cross_entropy(
         return _reduce(losses, reduction, rows if rows else jnp.nan)
 
     if not jnp.issubdtype(target.dtype, jnp.integer):
-        raise ValueError(f"target must hold class indices or probabilities, got {target.dtype}")
+        raise InputError(f"target must hold class indices or probabilities, got {target.dtype}")
     _check_index_target(target, logits.shape, class_axis, "logits'", ignore_index)
     return _weighted_nll(log_probs, target, weight, ignore_index, label_smoothing, reduction)
 
@@ -300,7 +301,7 @@ def nll_loss(
     """Negative log-likelihood of class indices under given log-probabilities (PyTorch's).
 
     ℓ_n = −w[y_n]·log_probs[n, y_n], zero where y_n = ignore_index; "mean" divides by
-    Σ w[y_n] over the kept n. ``cross_entropy(x, y)`` is ``nll_loss(log_softmax(x), y)``.
+    Σ w[y_n] over the kept n. ``softmax_cross_entropy(x, y)`` is ``nll_loss(log_softmax(x), y)``.
 
     Args:
       log_probs: log-probabilities, classes along ``axis``.
@@ -324,7 +325,7 @@ def nll_loss(
     num_classes = log_probs.shape[class_axis]
     weight = _class_weight(weight, num_classes, log_probs.dtype)
     if not jnp.issubdtype(target.dtype, jnp.integer):
-        raise ValueError(f"nll_loss target must hold integer class indices, got {target.dtype}")
+        raise InputError(f"nll_loss target must hold integer class indices, got {target.dtype}")
     _check_index_target(target, log_probs.shape, class_axis, "log-probabilities'", ignore_index)
     moved = jnp.moveaxis(log_probs, class_axis, -1)
     return _weighted_nll(moved, target, weight, ignore_index, 0.0, reduction)
@@ -361,9 +362,9 @@ def binary_cross_entropy_with_logits(
     logits = jnp.asarray(logits)
     target = jnp.asarray(target, dtype=logits.dtype)
     if target.shape != logits.shape:
-        raise ValueError(f"target shape {target.shape} must equal the logits' {logits.shape}")
+        raise InputError(f"target shape {target.shape} must equal the logits' {logits.shape}")
     # softplus(x) − t·x, computed as max(x, 0) − t·x + log1p(exp(−|x|)): never forms log σ.
-    losses = binary_cross_entropy_from_logit(logits, target)
+    losses = sigmoid_cross_entropy(logits, target)
     if pos_weight is not None:
         # −log σ(x) = softplus(−x), stable for either sign of x.
         losses = losses + (jnp.asarray(pos_weight) - 1) * target * jax.nn.softplus(-logits)
@@ -400,7 +401,7 @@ def multilabel_soft_margin_loss(
     _validate.choice("reduction", reduction, REDUCTIONS)
     logits = jnp.asarray(logits)
     if logits.ndim == 0:
-        raise ValueError("logits must have a class axis, got a scalar")
+        raise InputError("logits must have a class axis, got a scalar")
     weight = _class_weight(weight, logits.shape[-1], logits.dtype)
     per_class = binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="none")
     losses = jnp.mean(per_class, axis=-1)
@@ -412,8 +413,8 @@ def naive_softmax_cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int 
 
     In float32, exp(x) overflows to inf once x > 88.7 (inf/inf = NaN), and a probability below
     ~1e-45 rounds to 0 (log 0 = −inf): a confidently wrong logit gap above ~104 gives an
-    infinite loss and a NaN gradient where :func:`cross_entropy` returns the gap itself and a
-    gradient of ±1. Use :func:`cross_entropy`.
+    infinite loss and a NaN gradient where :func:`softmax_cross_entropy` returns the gap
+    itself and a gradient of ±1. Use :func:`softmax_cross_entropy`.
 
     Args:
       logits: unnormalised scores, classes along ``axis``.

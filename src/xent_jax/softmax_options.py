@@ -24,7 +24,8 @@ import numpy as np
 import optax
 
 from xent_jax import _validate
-from xent_jax.softmax import cross_entropy
+from xent_jax.errors import InputError
+from xent_jax.softmax import softmax_cross_entropy
 
 
 def optimal_logit_gap(num_classes: int, label_smoothing: float) -> float:
@@ -41,7 +42,7 @@ def optimal_logit_gap(num_classes: int, label_smoothing: float) -> float:
 def _descend_gap(label_smoothing, num_classes, steps, learning_rate):
     def loss(gap):
         logits = jnp.zeros(num_classes).at[0].set(gap)  # target 0, the others equal
-        return cross_entropy(logits, jnp.asarray(0), label_smoothing=label_smoothing)
+        return softmax_cross_entropy(logits, jnp.asarray(0), label_smoothing=label_smoothing)
 
     def step(gap, _):
         gap = gap - learning_rate * jax.grad(loss)(gap)
@@ -53,7 +54,7 @@ def _descend_gap(label_smoothing, num_classes, steps, learning_rate):
 def fit_logit_gap(
     num_classes: int, label_smoothing: float, steps: int = 2000, learning_rate: float = 4.0
 ) -> np.ndarray:
-    """Gradient descent on the logit gap g under ``cross_entropy`` with label smoothing ε.
+    """Gradient descent on the logit gap g under ``softmax_cross_entropy`` with label smoothing ε.
 
     The loss is convex in g with curvature softmax_y(1 − softmax_y) ≤ ¼, so any step size
     below 8 converges when a minimum exists.
@@ -85,7 +86,7 @@ def padded_batch(lengths: tuple[int, ...] = (5, 3, 2), num_classes: int = 6, see
     Returns:
       A dict: ``logits`` (batch, time, classes), ``target`` (batch, time, −100 at padding),
       ``per_token`` (the "none" losses, 0 at padding), ``masked_mean`` (the "mean" with
-      ``ignore_index``), ``real_tokens_mean`` (``cross_entropy`` on the real tokens alone,
+      ``ignore_index``), ``real_tokens_mean`` (``softmax_cross_entropy`` on the real tokens alone,
       unpadded) and ``padding_as_class_0`` (the "mean" had the padding been a real class 0).
     """
     rng = np.random.default_rng(seed)
@@ -98,10 +99,10 @@ def padded_batch(lengths: tuple[int, ...] = (5, 3, 2), num_classes: int = 6, see
     return {
         "logits": logits,
         "target": target,
-        "per_token": np.asarray(cross_entropy(logits, target, reduction="none")),
-        "masked_mean": float(cross_entropy(logits, target)),
-        "real_tokens_mean": float(cross_entropy(logits[real], target[real])),
-        "padding_as_class_0": float(cross_entropy(logits, np.where(real, target, 0))),
+        "per_token": np.asarray(softmax_cross_entropy(logits, target, reduction="none")),
+        "masked_mean": float(softmax_cross_entropy(logits, target)),
+        "real_tokens_mean": float(softmax_cross_entropy(logits[real], target[real])),
+        "padding_as_class_0": float(softmax_cross_entropy(logits, np.where(real, target, 0))),
     }
 
 
@@ -154,7 +155,7 @@ def imbalanced(
     separation = _validate.finite("separation", separation)
     counts = np.asarray(counts)
     if counts.ndim != 1 or counts.size < 2 or np.any(counts < 1):
-        raise ValueError(f"counts must list at least two positive class sizes, got {counts}")
+        raise InputError(f"counts must list at least two positive class sizes, got {counts}")
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(counts.size), counts)
     x = (separation * y + rng.normal(size=y.size)).astype(np.float32)
@@ -181,7 +182,7 @@ def _train_linear(x, y, weight, num_classes, steps, learning_rate):
     params = (jnp.zeros(num_classes), jnp.zeros(num_classes))
 
     def loss(p):
-        return cross_entropy(x[:, None] * p[0] + p[1], y, weight=weight)
+        return softmax_cross_entropy(x[:, None] * p[0] + p[1], y, weight=weight)
 
     def step(carry, _):
         p, state = carry

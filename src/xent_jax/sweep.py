@@ -47,6 +47,7 @@ from jax.sharding import PartitionSpec as P
 from jax.typing import ArrayLike
 
 from xent_jax import _io, _validate, training
+from xent_jax.errors import InputError
 from xent_jax.experiments import SEED_LEARNING_RATES
 
 FIELDS = ("takeoff_epoch", "half_error_epoch", "final_loss", "final_output")
@@ -171,11 +172,11 @@ class _Runner:
 def _losses(value: Any) -> list[str]:
     names = value.split(",") if isinstance(value, str) else list(value)
     if not names:
-        raise ValueError("at least one loss is needed")
+        raise InputError("at least one loss is needed")
     for name in names:
         _validate.choice("loss", name, training.LOSSES)
     if len(set(names)) != len(names):
-        raise ValueError(f"each loss may appear once, got {','.join(names)}")
+        raise InputError(f"each loss may appear once, got {','.join(names)}")
     return names
 
 
@@ -183,10 +184,10 @@ def _range(name: str, value: Any) -> list[float]:
     try:
         lo, hi = value
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair LO HI, got {value!r}") from None
+        raise InputError(f"{name} must be a pair LO HI, got {value!r}") from None
     lo, hi = _validate.finite(f"{name} low end", lo), _validate.finite(f"{name} high end", hi)
     if not lo < hi:
-        raise ValueError(f"{name} must have LO < HI, got [{lo:g}, {hi:g}]")
+        raise InputError(f"{name} must have LO < HI, got [{lo:g}, {hi:g}]")
     return [lo, hi]
 
 
@@ -195,7 +196,7 @@ def _learning_rates(value: Any, losses: Sequence[str]) -> dict[str, float]:
     if isinstance(value, Mapping):
         for loss, eta in value.items():
             if loss not in losses:
-                raise ValueError(f"learning rate given for {loss!r}, which is not swept")
+                raise InputError(f"learning rate given for {loss!r}, which is not swept")
             rates[loss] = _validate.positive(f"learning rate for {loss}", eta)
     elif value is not None:
         eta = _validate.positive("learning rate", value)
@@ -224,7 +225,7 @@ def sweep_config(
     losses = _losses(losses)
     if isinstance(resolution, Sequence):
         if len(resolution) != 2:
-            raise ValueError(f"resolution must be R or (R_w, R_b), got {resolution!r}")
+            raise InputError(f"resolution must be R or (R_w, R_b), got {resolution!r}")
         r_w, r_b = resolution
     else:
         r_w = r_b = resolution
@@ -420,11 +421,11 @@ def run_configs(
     names = ("w0", "b0", "x", "y", "learning rate")
     for name, v in zip(names, arrays, strict=True):
         if not np.all(np.isfinite(v)):
-            raise ValueError(f"{name} must be finite, got {v[~np.isfinite(v)].flat[0]!r}")
+            raise InputError(f"{name} must be finite, got {v[~np.isfinite(v)].flat[0]!r}")
     if np.any(arrays[3] < 0) or np.any(arrays[3] > 1):
-        raise ValueError("y must lie in [0, 1]")
+        raise InputError("y must lie in [0, 1]")
     if np.any(arrays[4] <= 0):
-        raise ValueError("learning rate must be positive")
+        raise InputError("learning rate must be positive")
     shape = arrays[0].shape
     flat = [v.reshape(-1) for v in arrays]
     n = max(1, flat[0].size)
@@ -603,7 +604,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 def _check_same(found: Mapping[str, Any], config: Mapping[str, Any], out: Path) -> None:
     for key, value in config.items():
         if found.get(key) != value:
-            raise ValueError(
+            raise InputError(
                 f"{str(out)!r} holds a sweep with {key} = {found.get(key)!r}, not {value!r}: "
                 "use --force to replace it"
             )
@@ -612,22 +613,22 @@ def _check_same(found: Mapping[str, Any], config: Mapping[str, Any], out: Path) 
 def _prepare(out: Path, config: Mapping[str, Any], resume: bool, force: bool) -> str:
     """Decide what to do with ``out``: 'fresh', 'resume' or 'done'. Writes nothing."""
     if resume and force:
-        raise ValueError("--resume and --force exclude each other")
+        raise InputError("--resume and --force exclude each other")
     if out.exists() and not out.is_dir():
-        raise ValueError(f"output {str(out)!r} exists and is not a directory")
+        raise InputError(f"output {str(out)!r} exists and is not a directory")
     if not out.exists() or not any(out.iterdir()):
         return "fresh"
     if force:
         return "fresh"
     if not resume:
-        raise ValueError(f"output directory {str(out)!r} is not empty: use --resume or --force")
+        raise InputError(f"output directory {str(out)!r} is not empty: use --resume or --force")
     finished = _read_json(out / JSON_FILE)
     if finished is not None and (out / NPZ_FILE).exists():
         _check_same(finished, config, out)
         return "done"
     plan = _read_json(out / CHUNKS_DIR / PLAN_FILE)
     if plan is None:
-        raise ValueError(f"{str(out)!r} holds no sweep to resume: use --force to replace it")
+        raise InputError(f"{str(out)!r} holds no sweep to resume: use --force to replace it")
     _check_same(plan["parameters"], config, out)
     return "resume"
 
@@ -805,7 +806,7 @@ def load_sweep(out: str | os.PathLike) -> SweepResult:
     out = Path(out)
     summary = _read_json(out / JSON_FILE)
     if summary is None or not (out / NPZ_FILE).exists():
-        raise ValueError(f"{str(out)!r} holds no finished sweep")
+        raise InputError(f"{str(out)!r} holds no finished sweep")
     config = {k: summary[k] for k in sweep_config()}
     with np.load(out / NPZ_FILE) as f:
         metrics = {

@@ -24,16 +24,20 @@ import optax
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
+from xent_jax.errors import InputError
 from xent_jax.metrics import CENSORED, Metrics, metrics_init, metrics_update
 from xent_jax.neuron import (
-    cross_entropy_loss,
-    fast_binary_cross_entropy_from_logit,
+    fast_sigmoid_cross_entropy,
     neuron,
+    neuron_cross_entropy_loss,
+    neuron_quadratic_loss,
     preactivation,
-    quadratic_loss,
 )
 
-LOSSES: dict[str, Callable[..., jax.Array]] = {"mse": quadratic_loss, "ce": cross_entropy_loss}
+LOSSES: dict[str, Callable[..., jax.Array]] = {
+    "mse": neuron_quadratic_loss,
+    "ce": neuron_cross_entropy_loss,
+}
 LOSS_TITLES = {"mse": "quadratic (MSE)", "ce": "cross-entropy"}
 RULES = ("autodiff", "book")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -55,12 +59,12 @@ def make_optimizer(name: str, learning_rate: ArrayLike) -> optax.GradientTransfo
 
 
 def _fast_cross_entropy(w, b, x, y):
-    # Same value as cross_entropy_loss; its custom derivative dC/dz = σ(z) − y keeps the
+    # Same value as neuron_cross_entropy_loss; its custom derivative dC/dz = σ(z) − y keeps the
     # backward pass free of exp/log1p (4x faster in the sweep).
-    return fast_binary_cross_entropy_from_logit(preactivation(w, b, x), y)
+    return fast_sigmoid_cross_entropy(preactivation(w, b, x), y)
 
 
-_TRAINING_LOSSES = {"mse": quadratic_loss, "ce": _fast_cross_entropy}
+_TRAINING_LOSSES = {"mse": neuron_quadratic_loss, "ce": _fast_cross_entropy}
 
 
 def step_direction(loss: str, rule: str) -> Direction:
@@ -234,7 +238,7 @@ def validate_run(
     if isinstance(optimizer, str):
         config["optimizer"] = _validate.choice("optimizer", optimizer, OPTIMIZERS)
     elif not isinstance(optimizer, optax.GradientTransformation):
-        raise ValueError(
+        raise InputError(
             f"optimizer must be a name or an optax GradientTransformation, got {optimizer!r}"
         )
     else:

@@ -1,7 +1,7 @@
 """The ``xent-jax`` command line: ``main(argv) -> int``.
 
 Each subcommand lives in its own module here and registers itself through ``register``.
-A ValueError from the library, or a bad argument, becomes one line on stderr and exit
+An InputError from the library, or a bad argument, becomes one line on stderr and exit
 status 2; Ctrl-C becomes status 130; neither prints a traceback.
 """
 
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from xent_jax import __version__
+from xent_jax.errors import InputError
 
 
 class UsageError(Exception):
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.run(args) or 0)
-    except (UsageError, ValueError) as error:
+    except (UsageError, InputError) as error:
         print(f"xent-jax: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

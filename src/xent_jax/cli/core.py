@@ -5,6 +5,7 @@ import json
 
 from xent_jax import _validate, proof, training
 from xent_jax._validate import DTYPES
+from xent_jax.errors import InputError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -100,9 +101,9 @@ def run_gradients(args: argparse.Namespace) -> int:
     z_min = _validate.finite("--z-min", args.z_min)
     z_max = _validate.finite("--z-max", args.z_max)
     if args.steps < 2:
-        raise ValueError(f"--steps must be at least 2, got {args.steps}")
+        raise InputError(f"--steps must be at least 2, got {args.steps}")
     if not z_min < z_max:
-        raise ValueError(f"--z-min must be below --z-max, got {z_min:g} and {z_max:g}")
+        raise InputError(f"--z-min must be below --z-max, got {z_min:g} and {z_max:g}")
     step = (z_max - z_min) / (args.steps - 1)
     zs = [z_min + i * step for i in range(args.steps)]
     rows = proof.gradient_table(zs, y=args.y)

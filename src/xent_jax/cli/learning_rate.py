@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 
-from xent_jax import _io, _validate, learning_rate
-from xent_jax.plots import learning_rate as plots
+from xent_jax import _io, _validate, flow
+from xent_jax.plots import flow as plots
 
 # Starting logits z0 = w0 + b0 (x = 1, y = 0) for the matched-η-ratio curve.
 _RATIO_STARTS = np.linspace(-1.0, 5.0, 25)
@@ -27,30 +27,26 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--learning-rates",
         type=float,
         nargs="+",
-        default=list(learning_rate.DEFAULT_LEARNING_RATES),
+        default=list(flow.DEFAULT_LEARNING_RATES),
         metavar="ETA",
         help="η values (default 0.01 0.1 1)",
     )
-    parser.add_argument("--w0", type=float, default=learning_rate.SEED_START[0])
-    parser.add_argument("--b0", type=float, default=learning_rate.SEED_START[1])
-    parser.add_argument(
-        "--flow-time", type=float, default=learning_rate.DEFAULT_FLOW_TIME, metavar="T"
-    )
+    parser.add_argument("--w0", type=float, default=flow.SEED_START[0])
+    parser.add_argument("--b0", type=float, default=flow.SEED_START[1])
+    parser.add_argument("--flow-time", type=float, default=flow.DEFAULT_FLOW_TIME, metavar="T")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.set_defaults(run=run_learning_rate)
 
 
-def summarise(args: argparse.Namespace) -> tuple[learning_rate.LearningRateStudy, dict]:
+def summarise(args: argparse.Namespace) -> tuple[flow.LearningRateStudy, dict]:
     """The study plus the 1/6 check and the matched ratios, for the seed's two starts."""
-    study = learning_rate.learning_rate_study(
+    study = flow.learning_rate_study(
         args.learning_rates, w0=args.w0, b0=args.b0, flow_time=args.flow_time
     )
     summary = {
         **study.summary(),
-        "mean_sigmoid_prime": learning_rate.mean_sigmoid_prime(),
-        "matches": [
-            learning_rate.learning_rate_match(w0, b0) for w0, b0 in ((0.6, 0.9), (2.0, 2.0))
-        ],
+        "mean_sigmoid_prime": flow.mean_sigmoid_prime(),
+        "matches": [flow.learning_rate_match(w0, b0) for w0, b0 in ((0.6, 0.9), (2.0, 2.0))],
     }
     return study, summary
 
@@ -81,7 +77,7 @@ def run_learning_rate(args: argparse.Namespace) -> int:
     _validate.finite("b0", args.b0)
     out = _io.prepare_out_dir(args.out)
     study, summary = summarise(args)
-    ratios = [learning_rate.matched_learning_rate_ratio(0.0, z0) for z0 in _RATIO_STARTS]
+    ratios = [flow.matched_learning_rate_ratio(0.0, z0) for z0 in _RATIO_STARTS]
     figures = {
         "learning_rate_error.png": plots.error_figure(study),
         "learning_rate_speed.png": plots.speed_figure(study),

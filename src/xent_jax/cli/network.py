@@ -4,6 +4,7 @@ import argparse
 import json
 
 from xent_jax import _io, network
+from xent_jax.errors import InputError
 from xent_jax.plots import network as plots
 from xent_jax.training import LOSS_TITLES
 
@@ -56,9 +57,9 @@ def format_runs(summaries: list[dict]) -> str:
 
 def run_network(args: argparse.Namespace) -> int:
     if args.epochs < 1:
-        raise ValueError(f"--epochs must be at least 1, got {args.epochs}")
+        raise InputError(f"--epochs must be at least 1, got {args.epochs}")
     if args.seed < 0:
-        raise ValueError(f"--seed must be non-negative, got {args.seed}")
+        raise InputError(f"--seed must be non-negative, got {args.seed}")
     out = _io.prepare_out_dir(args.out)  # before the work: a bad directory fails at once
     runs = network.compare_losses(epochs=args.epochs, seed=args.seed)
     summaries = [run.summary() for run in runs]

@@ -6,6 +6,7 @@ import os
 import sys
 
 from xent_jax._validate import DTYPES
+from xent_jax.errors import InputError
 from xent_jax.training import OPTIMIZERS, RULES
 
 DEFAULT_RESOLUTION = 256
@@ -65,13 +66,13 @@ def parse_learning_rates(values: list[str]) -> float | dict[str, float] | None:
         try:
             number = float(eta if sep else value)
         except ValueError:
-            raise ValueError(f"--learning-rate must be ETA or LOSS=ETA, got {value!r}") from None
+            raise InputError(f"--learning-rate must be ETA or LOSS=ETA, got {value!r}") from None
         if not sep:
             if plain is not None or len(values) > 1:
-                raise ValueError("--learning-rate ETA (one value for all losses) may appear once")
+                raise InputError("--learning-rate ETA (one value for all losses) may appear once")
             plain = number
         elif loss in rates:
-            raise ValueError(f"--learning-rate given twice for {loss!r}")
+            raise InputError(f"--learning-rate given twice for {loss!r}")
         else:
             rates[loss] = number
     return plain if plain is not None else rates

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.learning_rate import LearningRateStudy, flow_loss_speed, flow_speed
+from xent_jax.flow import LearningRateStudy, flow_loss_speed, flow_speed
 from xent_jax.training import LOSS_TITLES
 
 _LOSSES = ("mse", "ce")

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from xent_jax import _validate
+from xent_jax.errors import InputError
 from xent_jax.training import LOSSES, Run, train
 
 SEED_START = (2.0, 2.0)
@@ -42,7 +43,7 @@ def _mirror(y: Any) -> float:
     """+1 for y = 0, −1 for y = 1: the closed form is written for y = 0 in the variable ±z."""
     y = _validate.unit_interval("y", y)
     if y not in (0.0, 1.0):
-        raise ValueError(f"the gradient-flow closed form needs y = 0 or y = 1, got {y!r}")
+        raise InputError(f"the gradient-flow closed form needs y = 0 or y = 1, got {y!r}")
     return 1.0 - 2.0 * y
 
 
@@ -108,7 +109,7 @@ def gradient_flow(
     sign = _mirror(y)
     tau = np.asarray(flow_time, dtype=np.float64)
     if not np.all(np.isfinite(tau)) or np.any(tau < 0):
-        raise ValueError(f"flow time must be finite and non-negative, got {flow_time!r}")
+        raise InputError(f"flow time must be finite and non-negative, got {flow_time!r}")
     z0 = w0 * x + b0
     # G(s·z(τ)) = G(s·z₀) − (1 + x²)τ, s = ±1 mirrors y = 1 onto y = 0
     target = flow_invariant(loss, sign * z0) - (1 + x * x) * tau
@@ -248,7 +249,7 @@ def learning_rate_study(
       A :class:`LearningRateStudy`.
     """
     if len(learning_rates) == 0:
-        raise ValueError("learning rates must not be empty")
+        raise InputError("learning rates must not be empty")
     etas = [_validate.positive("learning rate", eta) for eta in learning_rates]
     horizon = _validate.positive("flow time", flow_time)
     _mirror(y)

@@ -7,9 +7,9 @@ import pytest
 from scipy.integrate import quad, solve_ivp
 from scipy.special import expit, lambertw
 
-from xent_jax import learning_rate as lr
+from xent_jax import flow as lr
 from xent_jax.cli import main
-from xent_jax.plots import learning_rate as plots
+from xent_jax.plots import flow as plots
 
 
 def lambert_ce_logit(z0, tau, x):
