@@ -12,24 +12,27 @@ the ten output units k and averaged over the examples:
 - quadratic:      C = Σ_k ½(a_k − y_k)²,               ∂C/∂z_k = (a_k − y_k)·σ′(z_k)
 - cross-entropy:  C = Σ_k −[y_k ln a_k + (1 − y_k) ln(1 − a_k)],  ∂C/∂z_k = a_k − y_k
 
-The cross-entropy is the core's stable binary form per output unit, computed from the logit.
-Training is plain mini-batch SGD (optax), the whole run one ``jax.lax.scan`` under ``jit``.
-Pure JAX; scikit-learn is needed only to load the data set (the optional extra ``network``).
+Both per-unit losses are the neuron's own (:func:`xent_jax.neuron.quadratic_from_logit`,
+:func:`xent_jax.neuron.sigmoid_cross_entropy`, stable in the logit). Training is plain
+mini-batch SGD, θ ← θ − η∇C per batch, compiled as segments of whole epochs (each one
+``jax.lax.scan`` under ``jit``) with a Python loop between them, so an interrupt is seen
+between segments. Pure JAX; scikit-learn is needed only to load the data set (the optional
+extra ``network``).
 """
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
 from xent_jax.errors import InputError
-from xent_jax.neuron import sigmoid_cross_entropy, sigmoid_prime
+from xent_jax.neuron import quadratic_from_logit, sigmoid_cross_entropy, sigmoid_prime
 
 SIZES = (64, 30, 10)
 INITS = ("normal", "saturated")
@@ -42,6 +45,18 @@ DEFAULT_LEARNING_RATES = {"mse": 3.0, "ce": 0.5}
 SATURATED_OUTPUT_BIAS = 10.0
 # σ′(z) < 0.01 ⇔ a < 0.0102 or a > 0.9898 ⇔ |z| > 4.59: an output unit "in saturation".
 SATURATION_THRESHOLD = 0.01
+# jax.random.key keeps 32 bits of a seed: 2**32 would silently be seed 0 again.
+MAX_SEED = 2**32 - 1
+# Epochs per compiled call: between calls Python runs, so Ctrl-C is handled there.
+SEGMENT_EPOCHS = 5
+
+
+def check_seed(name: str, seed: Any) -> int:
+    """``seed`` as an int in [0, 2³² − 1]; InputError naming it otherwise."""
+    value = _validate.at_least(name, seed, 0)
+    if value > MAX_SEED:
+        raise InputError(f"{name} must be at most {MAX_SEED} (32 bits), got {seed!r}")
+    return value
 
 
 class Params(NamedTuple):
@@ -129,10 +144,9 @@ def unit_losses(loss: str, z: ArrayLike, y: ArrayLike) -> jax.Array:
       The loss of every output unit, shape of ``z``.
     """
     _validate.choice("loss", loss, NETWORK_LOSSES)
-    if loss == "mse":
-        return 0.5 * jnp.square(jax.nn.sigmoid(z) - y)
-    # softplus(z) − y·z, never forming ln σ: ∂C/∂z = σ(z) − y, no σ′
-    return sigmoid_cross_entropy(z, y)
+    # quadratic: ∂C/∂z = (a − y)σ′(z); cross-entropy y·softplus(−z) + (1 − y)·softplus(z):
+    # ∂C/∂z = σ(z) − y, no σ′
+    return (quadratic_from_logit if loss == "mse" else sigmoid_cross_entropy)(z, y)
 
 
 def network_loss(params: Params, x: ArrayLike, y: ArrayLike, loss: str) -> jax.Array:
@@ -195,31 +209,84 @@ def _measure(params, data, loss):
     )
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _train_scan(loss, epochs, batch_size, params, data, learning_rate, key):
+def sgd_epochs(
+    example_loss: Callable[[Params, jax.Array, jax.Array], jax.Array],
+    measure: Callable[[Params, tuple], tuple],
+    batch_size: int,
+    params: Params,
+    data: tuple,
+    learning_rate: jax.Array,
+    keys: jax.Array,
+) -> tuple[Params, tuple]:
+    """Mini-batch SGD for ``len(keys)`` epochs, one ``scan`` over epochs and one over batches.
+
+    Each epoch shuffles the training set with its key and steps θ ← θ − η∇C on every full
+    batch (the remainder of the shuffled epoch is left out). Written for one run: trace it
+    under ``jit`` (``example_loss``, ``measure`` and ``batch_size`` static) and ``vmap`` it
+    over runs.
+
+    Args:
+      example_loss: ``(params, x, y) -> scalar``, the batch-mean loss.
+      measure: ``(params, data) -> tuple of scalars``, recorded after every epoch.
+      batch_size: examples per step.
+      params: the start.
+      data: ``(x_train, y_train, ...)``; only the first two are trained on.
+      learning_rate: η.
+      keys: one ``jax.random`` key per epoch.
+
+    Returns:
+      (final params, the measurements stacked over the epochs).
+    """
     x_train, y_train = data[0], data[1]
     n = x_train.shape[0]
-    steps = n // batch_size  # the remainder of each shuffled epoch is left out
-    optimizer = optax.sgd(learning_rate)
-    grad = jax.grad(network_loss)
+    steps = n // batch_size
+    grad = jax.grad(example_loss)
 
-    def step(carry, batch):
-        params, opt_state = carry
-        xb, yb = batch
-        updates, opt_state = optimizer.update(grad(params, xb, yb, loss), opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), None
+    def step(params, batch):
+        g = grad(params, *batch)
+        return jax.tree.map(lambda p, d: p - learning_rate * d, params, g), None  # θ − η∇C
 
-    def epoch(carry, epoch_key):
-        order = jax.random.permutation(epoch_key, n)[: steps * batch_size].reshape(
-            steps, batch_size
-        )
-        carry, _ = jax.lax.scan(step, carry, (x_train[order], y_train[order]))
-        return carry, _measure(carry[0], data, loss)
+    def epoch(params, epoch_key):
+        order = jax.random.permutation(epoch_key, n)[: steps * batch_size]
+        order = order.reshape(steps, batch_size)
+        params, _ = jax.lax.scan(step, params, (x_train[order], y_train[order]))
+        return params, measure(params, data)
 
-    keys = jax.random.split(key, epochs)
-    _, history = jax.lax.scan(epoch, (params, optimizer.init(params)), keys)
-    first = _measure(params, data, loss)
-    return tuple(jnp.concatenate([f[None], h]) for f, h in zip(first, history, strict=True))
+    return jax.lax.scan(epoch, params, keys)
+
+
+def in_segments(
+    run_epochs: Callable[[Any, jax.Array], tuple[Any, tuple]],
+    params: Any,
+    keys: jax.Array,
+    between: Callable[[int], None] | None = None,
+) -> tuple[Any, tuple]:
+    """Call ``run_epochs(params, keys[i:j])`` over segments of :data:`SEGMENT_EPOCHS` epochs.
+
+    ``keys`` holds one key per epoch on its last axis (batched runs lead), and every record is
+    a scalar per epoch, so its epoch axis is the last too. ``between(epochs_done)`` runs after
+    every segment. Returns the final params and the records joined along the epoch axis.
+    """
+    epochs = keys.shape[-1]
+    records = []
+    for start in range(0, epochs, SEGMENT_EPOCHS):
+        params, record = run_epochs(params, keys[..., start : start + SEGMENT_EPOCHS])
+        records.append(record)
+        if between is not None:
+            between(min(start + SEGMENT_EPOCHS, epochs))
+    joined = jax.tree.map(lambda *parts: jnp.concatenate(parts, axis=-1), *records)
+    return params, joined
+
+
+@functools.cache
+def _single_run(loss: str, batch_size: int):
+    example_loss = functools.partial(_network_loss_of, loss)
+    measure = functools.partial(_measure, loss=loss)
+    return jax.jit(functools.partial(sgd_epochs, example_loss, measure, batch_size))
+
+
+def _network_loss_of(loss, params, x, y):
+    return network_loss(params, x, y, loss)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,6 +329,7 @@ def train_network(
     learning_rate: float | None = None,
     batch_size: int = 10,
     data: Digits | None = None,
+    between: Callable[[int], None] | None = None,
 ) -> NetworkRun:
     """Train the 64–30–10 sigmoid network by mini-batch SGD and record every epoch.
 
@@ -273,6 +341,7 @@ def train_network(
       learning_rate: SGD step η; default 3.0 for ``mse``, 0.5 for ``ce``.
       batch_size: examples per step, ≥ 1.
       data: a :class:`Digits` split; default ``load_digits(seed)``.
+      between: called with the epochs done after every compiled segment (an interrupt hook).
 
     Returns:
       A :class:`NetworkRun`. Its history holds, after 0 … E epochs: train and test loss (the
@@ -280,13 +349,13 @@ def train_network(
       :func:`saturation` over the training set.
 
     Raises:
-      ValueError: naming any bad argument, or if scikit-learn is missing.
+      InputError: naming any bad argument, or if scikit-learn is missing.
     """
     config = {
         "loss": _validate.choice("loss", loss, NETWORK_LOSSES),
         "init": _validate.choice("init", init, INITS),
         "epochs": _validate.at_least("epochs", epochs, 1),
-        "seed": _validate.at_least("seed", seed, 0),
+        "seed": check_seed("seed", seed),
         "learning_rate": _validate.positive(
             "learning rate",
             DEFAULT_LEARNING_RATES[loss] if learning_rate is None else learning_rate,
@@ -300,26 +369,46 @@ def train_network(
         )
     init_key, batch_key = jax.random.split(jax.random.key(seed))
     params = init_params(init_key, init)
-    history = _train_scan(
-        loss,
-        config["epochs"],
-        config["batch_size"],
-        params,
-        tuple(jnp.asarray(d) for d in data),
-        jnp.float32(config["learning_rate"]),
-        batch_key,
+    arrays = tuple(jnp.asarray(d) for d in data)
+    run = functools.partial(
+        _single_run(loss, config["batch_size"]),
+        data=arrays,
+        learning_rate=jnp.float32(config["learning_rate"]),
     )
-    return NetworkRun(config, EpochRecord(*(np.asarray(h, dtype=np.float64) for h in history)))
+    _, history = in_segments(
+        lambda p, k: run(params=p, keys=k),
+        params,
+        jax.random.split(batch_key, config["epochs"]),
+        between,
+    )
+    first = _measure(params, arrays, loss)
+    return NetworkRun(
+        config,
+        EpochRecord(
+            *(
+                np.concatenate([[f], np.asarray(h)]).astype(np.float64)
+                for f, h in zip(first, history, strict=True)
+            )
+        ),
+    )
 
 
-def compare_losses(*, epochs: int = 30, seed: int = 0, batch_size: int = 10) -> list[NetworkRun]:
+def compare_losses(
+    *,
+    epochs: int = 30,
+    seed: int = 0,
+    batch_size: int = 10,
+    between: Callable[[int], None] | None = None,
+) -> list[NetworkRun]:
     """The four runs: quadratic and cross-entropy, each from a normal and a saturated start.
 
     All four share the data split, and the two starts share the hidden layer and output weights.
     """
-    data = load_digits(seed)
+    data = load_digits(check_seed("seed", seed))
     return [
-        train_network(loss, init, epochs=epochs, seed=seed, batch_size=batch_size, data=data)
+        train_network(
+            loss, init, epochs=epochs, seed=seed, batch_size=batch_size, data=data, between=between
+        )
         for loss in NETWORK_LOSSES
         for init in INITS
     ]
