@@ -28,6 +28,7 @@ import numpy as np
 import optax
 
 from xent_jax import _validate
+from xent_jax.descent import descend
 from xent_jax.softmax import LogitsLookLikeProbabilitiesWarning, softmax_cross_entropy
 
 MODES = ("correct", "double_softmax", "probabilities_as_logits")
@@ -125,18 +126,11 @@ def train_three_ways(
 @functools.partial(jax.jit, static_argnames=("mode", "steps"))
 def _fit(params, x, y, mode, steps, learning_rate):
     head = _HEADS[mode]
-    optimizer = optax.sgd(learning_rate)
 
     def loss_fn(p):
         outputs = head(x @ p["w"] + p["b"])
-        return softmax_cross_entropy(outputs, y), outputs
-
-    def step(carry, _):
-        p, state = carry
-        (loss, outputs), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
         accuracy = jnp.mean(jnp.argmax(outputs, axis=-1) == y)
-        updates, state = optimizer.update(grads, state, p)
-        return (optax.apply_updates(p, updates), state), (loss, optax.tree.norm(grads), accuracy)
+        return softmax_cross_entropy(outputs, y), accuracy
 
-    (params, _), history = jax.lax.scan(step, (params, optimizer.init(params)), length=steps)
-    return params, history
+    params, (loss, accuracy, grad_norm) = descend(loss_fn, params, optax.sgd(learning_rate), steps)
+    return params, (loss, grad_norm, accuracy)

@@ -6,7 +6,10 @@ KL ≥ 0 with equality only at q = p, minimising the average cross-entropy over 
 log-loss) recovers the empirical distribution: the maximum-likelihood estimate.
 
 Conventions: 0·log 0 = 0 (a class p never produces costs nothing), and q = 0 where p > 0
-gives +inf (p produces a message q cannot code).
+gives +inf (p produces a message q cannot code). Concrete inputs are checked: every entry in
+[0, 1], every distribution summing to 1 (within 1e-4), p and q of broadcastable shapes; each
+violation is an InputError naming it. Under ``jit`` nothing is checked (the formulas are then
+applied as they stand).
 """
 
 import functools
@@ -16,11 +19,16 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jax.scipy.special import xlogy
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
+from xent_jax._arrays import as_float, is_traced
+from xent_jax.descent import descend
 from xent_jax.errors import InputError
+
+_SUM_TOLERANCE = 1e-4
 
 
 def _log_base(base: float) -> float:
@@ -30,16 +38,42 @@ def _log_base(base: float) -> float:
     return math.log(base)
 
 
-def _probabilities(x: ArrayLike) -> jax.Array:
-    x = jnp.asarray(x)
-    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.result_type(float))
+def _probabilities(name: str, x: ArrayLike, axis: int) -> jax.Array:
+    """``x`` as a float array; concrete values must be distributions along ``axis``."""
+    x = as_float(x)
+    if is_traced(x):
+        return x
+    if x.ndim == 0:
+        raise InputError(f"{name} must have an outcome axis, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise InputError(f"axis {axis} is out of range for {name} with {x.ndim} dimensions")
+    values = np.asarray(x, dtype=np.float64)
+    bad = ~((values >= 0) & (values <= 1))
+    if bad.any():
+        raise InputError(f"{name} must hold probabilities in [0, 1], got {values[bad].flat[0]!r}")
+    sums = values.sum(axis=axis)
+    off = np.abs(sums - 1) > _SUM_TOLERANCE
+    if off.any():
+        raise InputError(
+            f"{name} must sum to 1 along axis {axis}, got a sum of {sums[off].flat[0]:g}"
+        )
+    return x
+
+
+def _pair(p: ArrayLike, q: ArrayLike, axis: int) -> tuple[jax.Array, jax.Array]:
+    p, q = _probabilities("p", p, axis), _probabilities("q", q, axis)
+    try:
+        np.broadcast_shapes(p.shape, q.shape)
+    except ValueError:
+        raise InputError(f"p {p.shape} and q {q.shape} do not broadcast together") from None
+    return p, q
 
 
 def entropy(p: ArrayLike, base: float = 2, axis: int = -1) -> jax.Array:
     """Shannon entropy H(p) = −Σ_c p_c log p_c.
 
     Args:
-      p: probabilities along ``axis`` (summing to 1; not checked).
+      p: probabilities along ``axis`` (summing to 1).
       base: logarithm base: 2 for bits, e (``math.e``) for nats.
       axis: the axis of the outcomes.
 
@@ -50,7 +84,7 @@ def entropy(p: ArrayLike, base: float = 2, axis: int = -1) -> jax.Array:
       C. E. Shannon, *A Mathematical Theory of Communication*, Bell Syst. Tech. J. 27 (1948).
     """
     log_base = _log_base(base)
-    p = _probabilities(p)
+    p = _probabilities("p", p, axis)
     # xlogy(p, p) = p log p with 0·log 0 = 0
     return -jnp.sum(xlogy(p, p), axis=axis) / log_base
 
@@ -73,7 +107,7 @@ def distribution_cross_entropy(
       T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed., §2.3 (2006).
     """
     log_base = _log_base(base)
-    p, q = _probabilities(p), _probabilities(q)
+    p, q = _pair(p, q, axis)
     # xlogy(p, q) = p log q, 0 where p = 0 (even for q = 0), −inf where q = 0 < p
     return -jnp.sum(xlogy(p, q), axis=axis) / log_base
 
@@ -95,7 +129,7 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, base: float = 2, axis: int = -1) -
       (1951).
     """
     log_base = _log_base(base)
-    p, q = _probabilities(p), _probabilities(q)
+    p, q = _pair(p, q, axis)
     # Σ p log p − Σ p log q, each with 0·log 0 = 0; computed as one sum so inf stays inf.
     return jnp.sum(xlogy(p, p) - xlogy(p, q), axis=axis) / log_base
 
@@ -155,13 +189,11 @@ def fit_categorical(
 @functools.partial(jax.jit, static_argnums=(1, 2))
 def _descend(samples, num_classes, steps, learning_rate):
     def average_log_loss(theta):
-        # (1/n) Σ_i −log softmax(θ)[x_i], through the log-sum-exp of log_softmax
-        return -jnp.mean(jax.nn.log_softmax(theta)[samples])
+        # (1/n) Σ_i −log softmax(θ)[x_i], through the log-sum-exp of log_softmax;
+        # its gradient is softmax(θ) − p̂
+        return -jnp.mean(jax.nn.log_softmax(theta)[samples]), None
 
-    def step(theta, _):
-        loss, grad = jax.value_and_grad(average_log_loss)(theta)  # grad = softmax(θ) − p̂
-        return theta - learning_rate * grad, loss
-
-    theta, losses = jax.lax.scan(step, jnp.zeros(num_classes), length=steps)
+    theta0 = jnp.zeros(num_classes)
+    theta, (losses, _, _) = descend(average_log_loss, theta0, optax.sgd(learning_rate), steps)
     frequencies = jnp.bincount(samples, length=num_classes) / samples.size
     return frequencies, theta, losses

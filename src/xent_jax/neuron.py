@@ -2,7 +2,9 @@
 
 The neuron is a = σ(z), z = w·x + b. Every function here is pure, broadcasts over its
 arguments, and works under ``jit``, ``grad`` and ``vmap``; each returns the elementwise value
-and leaves any reduction to the caller. Each derivative is written once, here, beside its loss
+and leaves any reduction to the caller. A concrete target y outside [0, 1] is refused
+(InputError) by the losses; under ``jit`` it is not checked, and the cross-entropy can then be
+negative. Each derivative is written once, here, beside its loss
 (every other module calls these):
 
 ====================  ============================  =====================================
@@ -16,6 +18,8 @@ cross-entropy         (a − y)/(a(1 − a))            a − y                 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
+
+from xent_jax._arrays import check_unit_interval
 
 
 def preactivation(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> jax.Array:
@@ -77,6 +81,7 @@ def neuron_quadratic_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike
     Returns:
       The elementwise loss, with the broadcast shape of the arguments.
     """
+    check_unit_interval("y", y)
     return quadratic_from_logit(preactivation(w, b, x), y)
 
 
@@ -92,6 +97,7 @@ def sigmoid_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
     side), which the shorter softplus(z) − y·z loses to cancellation. ``jax.grad`` of this
     plain definition gives ∂C/∂z = −y·σ(−z) + (1 − y)·σ(z) = σ(z) − y.
     """
+    check_unit_interval("y", y)
     return y * jax.nn.softplus(-z) + (1 - y) * jax.nn.softplus(z)
 
 
@@ -160,7 +166,7 @@ def neuron_cross_entropy_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: Array
     References:
       M. Nielsen, *Neural Networks and Deep Learning*, ch. 3 (2015).
     """
-    return sigmoid_cross_entropy(preactivation(w, b, x), y)
+    return sigmoid_cross_entropy(preactivation(w, b, x), y)  # y checked there
 
 
 def naive_neuron_cross_entropy_loss(
@@ -172,5 +178,6 @@ def naive_neuron_cross_entropy_loss(
     float64) ln(1 − a) is −inf, and 0·(−inf) turns the loss into NaN for y = 1. Use
     :func:`neuron_cross_entropy_loss`.
     """
+    check_unit_interval("y", y)
     a = neuron(w, b, x)
     return -(y * jnp.log(a) + (1 - y) * jnp.log(1 - a))

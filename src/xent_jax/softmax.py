@@ -9,10 +9,13 @@ The options (class ``weight``, ``ignore_index``, ``label_smoothing``, ``reductio
 probability targets) follow ``torch.nn.functional.cross_entropy`` exactly, including its
 denominators; the class axis is ``axis`` (PyTorch's layout is ``axis=1``, JAX's habit ``-1``).
 
-Checks that need values (an out-of-range class index; logits that look like probabilities)
-run only on concrete arrays; under ``jit`` they cost nothing, and an out-of-range index gives
-a NaN loss for that element instead of a finite wrong number. Shape and option checks are
-static and run always.
+Checks that need values (an out-of-range class index, checked in the target's own integer
+dtype so that 2³² + 2 never wraps to class 2; logits that look like probabilities) run only on
+concrete arrays. Under ``jit`` they cost nothing, and a bad value gives NaN instead of a finite
+wrong number: an out-of-range index, or ε outside [0, 1], makes that element's loss *and its
+gradient row* NaN, so a training step cannot silently skip it. A row whose log-softmax is NaN
+(a +inf or NaN logit) is NaN in value and gradient throughout, as in PyTorch. Shape and option
+checks are static and run always.
 """
 
 import math
@@ -25,6 +28,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
+from xent_jax._arrays import as_float, check_unit_interval, is_traced, poison_rows
 from xent_jax.errors import InputError
 from xent_jax.neuron import sigmoid_cross_entropy
 
@@ -45,10 +49,6 @@ class LogitsLookLikeProbabilitiesWarning(UserWarning):
     ``warnings.filterwarnings("ignore", category=LogitsLookLikeProbabilitiesWarning)`` or
     pass ``check_inputs=False``.
     """
-
-
-def _is_traced(x: Any) -> bool:
-    return isinstance(x, jax.core.Tracer)
 
 
 def _class_axis(ndim: int, axis: int) -> int:
@@ -79,15 +79,31 @@ def _ignore_index(value: Any) -> int:
 
 
 def _smoothing(label_smoothing: ArrayLike) -> ArrayLike:
-    if _is_traced(label_smoothing):
-        return label_smoothing
+    if is_traced(label_smoothing):
+        return label_smoothing  # outside [0, 1] under jit: NaN (see _smooth_or_nan)
+    if isinstance(label_smoothing, str | bytes | bool) or np.ndim(label_smoothing) != 0:
+        raise InputError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     return _validate.unit_interval("label_smoothing", label_smoothing)
 
 
-def _check_class_indices(target: jax.Array, num_classes: int, ignore_index: int) -> None:
-    if _is_traced(target):
+def _smoothing_is_zero(label_smoothing: ArrayLike) -> bool:
+    return isinstance(label_smoothing, float) and label_smoothing == 0.0
+
+
+def _bad_smoothing(label_smoothing: ArrayLike) -> jax.Array | bool:
+    """Traced ε outside [0, 1] (concrete ones were refused): poisons every element."""
+    if not is_traced(label_smoothing):
+        return False
+    return (label_smoothing < 0) | (label_smoothing > 1)
+
+
+def _check_class_indices(target: Any, num_classes: int, ignore_index: int) -> None:
+    """Concrete indices, in their own dtype (before any cast to JAX's int32)."""
+    if is_traced(target):
         return
     values = np.asarray(target)
+    if not np.issubdtype(values.dtype, np.integer):
+        return
     bad = (values != ignore_index) & ((values < 0) | (values >= num_classes))
     if bad.any():
         raise InputError(
@@ -97,21 +113,27 @@ def _check_class_indices(target: jax.Array, num_classes: int, ignore_index: int)
 
 
 def _check_index_target(
-    target: jax.Array, shape: tuple[int, ...], class_axis: int, whose: str, ignore_index: int
+    target: Any, shape: tuple[int, ...], class_axis: int, whose: str, ignore_index: int
 ) -> None:
     """A class-index target has the input's shape without the class axis, and valid indices."""
     expected = shape[:class_axis] + shape[class_axis + 1 :]
-    if target.shape != expected:
+    if np.shape(target) != expected:
         raise InputError(
             f"class-index target must have shape {expected} (the {whose} {shape} "
-            f"without axis {class_axis}), got {target.shape}"
+            f"without axis {class_axis}), got {np.shape(target)}"
         )
     _check_class_indices(target, shape[class_axis], ignore_index)
 
 
-def _warn_if_probabilities(logits: jax.Array, axis: int) -> None:
+def _warn_if_probabilities(
+    logits: jax.Array,
+    axis: int,
+    *,
+    only_probabilities: bool = False,
+    caller: str = "softmax_cross_entropy",
+) -> None:
     """Warn when every row along ``axis`` is a distribution, or the logarithm of one."""
-    if _is_traced(logits) or logits.size == 0 or logits.shape[axis] < 2:
+    if is_traced(logits) or logits.size == 0 or logits.shape[axis] < 2:
         return
     x = np.asarray(logits, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -119,6 +141,10 @@ def _warn_if_probabilities(logits: jax.Array, axis: int) -> None:
             x.sum(axis=axis), 1.0, rtol=0, atol=_PROBABILITY_TOLERANCE
         ):
             kind = "probabilities (rows in [0, 1] summing to 1): the double-softmax bug"
+            if only_probabilities:
+                kind = "probabilities (rows in [0, 1] summing to 1); it takes log-probabilities"
+        elif only_probabilities:
+            return
         else:
             top = np.max(x, axis=axis, keepdims=True)
             lse = np.squeeze(top, axis) + np.log(np.sum(np.exp(x - top), axis=axis))
@@ -126,7 +152,7 @@ def _warn_if_probabilities(logits: jax.Array, axis: int) -> None:
                 return
             kind = "log-probabilities (log-sum-exp 0 along the class axis); nll_loss takes those"
     warnings.warn(
-        f"softmax_cross_entropy: the logits look like {kind}; pass unnormalised logits, or "
+        f"{caller}: the inputs look like {kind}; check what is passed, or "
         "check_inputs=False if this is intended",
         LogitsLookLikeProbabilitiesWarning,
         stacklevel=3,
@@ -150,6 +176,8 @@ def log_softmax(logits: ArrayLike) -> jax.Array:
       Log-probabilities, the logits' shape.
     """
     x = jnp.asarray(logits)
+    if x.shape[-1] == 0:  # no classes: nothing to normalise (argmax of nothing is undefined)
+        return x
     top = jnp.argmax(x, axis=-1, keepdims=True)
     shifted = x - jnp.take_along_axis(x, top, axis=-1)
     others = jnp.where(jnp.arange(x.shape[-1]) == top, 0, jnp.exp(shifted))
@@ -187,14 +215,17 @@ def _weighted_nll(
     # jnp.where, not a multiplication by the mask: its gradient is exactly zero where ignored,
     # even when "mean" over no kept target divides by zero.
     losses = jnp.where(kept, -w_y * picked, 0)
-    # Out of range under jit: NaN for that element, never a finite wrong number.
-    losses = jnp.where(kept & ~in_range, jnp.nan, losses)
     denominator = jnp.sum(jnp.where(kept, w_y, 0))
-    if not (isinstance(label_smoothing, float) and label_smoothing == 0.0):
+    if not _smoothing_is_zero(label_smoothing):
         every = log_probs if weight is None else log_probs * weight
         smooth = jnp.where(kept, -jnp.sum(every, axis=-1), 0)
         losses = (1 - label_smoothing) * losses + (label_smoothing / num_classes) * smooth
-    return _reduce(losses, reduction, denominator)
+    # Out of range under jit, a NaN in the row's log-softmax (a +inf or NaN logit, as PyTorch),
+    # or ε outside [0, 1] under jit: NaN value and NaN gradient row, never a finite wrong
+    # number nor a silently skipped row.
+    bad = (kept & ~in_range) | (kept & jnp.any(jnp.isnan(log_probs), axis=-1))
+    bad = bad | _bad_smoothing(label_smoothing)
+    return _reduce(poison_rows(losses, bad, log_probs), reduction, denominator)
 
 
 def softmax_cross_entropy(
@@ -239,7 +270,7 @@ def softmax_cross_entropy(
       without ``axis``.
 
     Raises:
-      ValueError: naming the problem, for a shape mismatch, a weight of the wrong length,
+      InputError: naming the problem, for a shape mismatch, a weight of the wrong length,
         ε outside [0, 1], an unknown reduction, ignore_index ≥ 0 with probability targets, or
         (on concrete inputs) a class index outside [0, C).
 
@@ -248,15 +279,16 @@ def softmax_cross_entropy(
       C. Szegedy et al., *Rethinking the Inception Architecture for Computer Vision*, §7
       (label smoothing), CVPR 2016.
     """
-    logits = jnp.asarray(logits)
-    target = jnp.asarray(target)
+    logits = as_float(logits)
     _validate.choice("reduction", reduction, REDUCTIONS)
     ignore_index = _ignore_index(ignore_index)
     label_smoothing = _smoothing(label_smoothing)
     class_axis = _class_axis(logits.ndim, axis)
     num_classes = logits.shape[class_axis]
-    if not jnp.issubdtype(logits.dtype, jnp.floating):
-        logits = logits.astype(jnp.result_type(float))
+    index_target = not jnp.issubdtype(jnp.result_type(target), jnp.floating)
+    if index_target:  # checked before jnp.asarray, which would cast int64 to int32
+        _check_index_target(target, logits.shape, class_axis, "logits'", ignore_index)
+    target = jnp.asarray(target)
     weight = _class_weight(weight, num_classes, logits.dtype)
     if check_inputs:
         _warn_if_probabilities(logits, class_axis)
@@ -273,19 +305,21 @@ def softmax_cross_entropy(
                 "(it must stay negative)"
             )
         t = jnp.moveaxis(target, class_axis, -1).astype(logits.dtype)
-        if not (isinstance(label_smoothing, float) and label_smoothing == 0.0):
+        if not _smoothing_is_zero(label_smoothing):
             t = t * (1 - label_smoothing) + label_smoothing / num_classes
         if weight is not None:
             t = t * weight
         # t·log p with 0·log 0 = 0, so −inf logits on classes with no target mass are fine;
         # log p is masked before the product too, or its gradient in t would be 0·(−inf).
         losses = -jnp.sum(t * jnp.where(t == 0, 0, log_probs), axis=-1)
+        bad = jnp.any(jnp.isnan(log_probs), axis=-1) | _bad_smoothing(label_smoothing)
+        losses = poison_rows(losses, bad, log_probs)
         rows = math.prod(losses.shape)
-        return _reduce(losses, reduction, rows if rows else jnp.nan)
+        # No rows, or no classes: the mean is NaN, as PyTorch's.
+        return _reduce(losses, reduction, rows if rows and num_classes else jnp.nan)
 
     if not jnp.issubdtype(target.dtype, jnp.integer):
         raise InputError(f"target must hold class indices or probabilities, got {target.dtype}")
-    _check_index_target(target, logits.shape, class_axis, "logits'", ignore_index)
     return _weighted_nll(log_probs, target, weight, ignore_index, label_smoothing, reduction)
 
 
@@ -297,6 +331,7 @@ def nll_loss(
     ignore_index: int = -100,
     reduction: str = "mean",
     axis: int = -1,
+    check_inputs: bool = True,
 ) -> jax.Array:
     """Negative log-likelihood of class indices under given log-probabilities (PyTorch's).
 
@@ -310,6 +345,9 @@ def nll_loss(
       ignore_index: targets equal to it contribute nothing.
       reduction: "mean", "sum" or "none".
       axis: the class axis.
+      check_inputs: warn with :class:`LogitsLookLikeProbabilitiesWarning` when concrete
+        inputs are probabilities (every entry in [0, 1], rows summing to 1), not their
+        logarithms: nll_loss would then return −p[y], a negative "loss".
 
     Returns:
       A scalar for "mean" and "sum"; the loss per element for "none".
@@ -317,16 +355,20 @@ def nll_loss(
     References:
       PyTorch, ``torch.nn.functional.nll_loss``.
     """
-    log_probs = jnp.asarray(log_probs)
-    target = jnp.asarray(target)
+    log_probs = as_float(log_probs)
     _validate.choice("reduction", reduction, REDUCTIONS)
     ignore_index = _ignore_index(ignore_index)
     class_axis = _class_axis(log_probs.ndim, axis)
     num_classes = log_probs.shape[class_axis]
     weight = _class_weight(weight, num_classes, log_probs.dtype)
-    if not jnp.issubdtype(target.dtype, jnp.integer):
-        raise InputError(f"nll_loss target must hold integer class indices, got {target.dtype}")
+    if not jnp.issubdtype(jnp.result_type(target), jnp.integer):
+        raise InputError(
+            f"nll_loss target must hold integer class indices, got {jnp.result_type(target)}"
+        )
     _check_index_target(target, log_probs.shape, class_axis, "log-probabilities'", ignore_index)
+    target = jnp.asarray(target)
+    if check_inputs:
+        _warn_if_probabilities(log_probs, class_axis, only_probabilities=True, caller="nll_loss")
     moved = jnp.moveaxis(log_probs, class_axis, -1)
     return _weighted_nll(moved, target, weight, ignore_index, 0.0, reduction)
 
@@ -346,8 +388,9 @@ def binary_cross_entropy_with_logits(
     two-class softmax cross-entropy with logits (0, x).
 
     Args:
-      logits: x, any shape.
-      target: t in [0, 1], the logits' shape.
+      logits: x, any shape (integers are promoted to float).
+      target: t in [0, 1], the logits' shape (concrete values outside [0, 1] are refused;
+        under ``jit`` they give a loss that can be negative).
       weight: rescales each element; broadcast against the logits.
       pos_weight: weight of the positive term, broadcast along the last axis (one per class).
       reduction: "mean" (over every element), "sum" or "none".
@@ -359,11 +402,12 @@ def binary_cross_entropy_with_logits(
       PyTorch, ``torch.nn.functional.binary_cross_entropy_with_logits``.
     """
     _validate.choice("reduction", reduction, REDUCTIONS)
-    logits = jnp.asarray(logits)
+    logits = as_float(logits)
+    if np.shape(target) != logits.shape:
+        raise InputError(f"target shape {np.shape(target)} must equal the logits' {logits.shape}")
+    check_unit_interval("target", target)
     target = jnp.asarray(target, dtype=logits.dtype)
-    if target.shape != logits.shape:
-        raise InputError(f"target shape {target.shape} must equal the logits' {logits.shape}")
-    # softplus(x) − t·x, computed as max(x, 0) − t·x + log1p(exp(−|x|)): never forms log σ.
+    # t·softplus(−x) + (1 − t)·softplus(x): never forms log σ (see neuron.sigmoid_cross_entropy)
     losses = sigmoid_cross_entropy(logits, target)
     if pos_weight is not None:
         # −log σ(x) = softplus(−x), stable for either sign of x.

@@ -24,6 +24,7 @@ import numpy as np
 import optax
 
 from xent_jax import _validate
+from xent_jax.descent import descend
 from xent_jax.errors import InputError
 from xent_jax.softmax import softmax_cross_entropy
 
@@ -44,11 +45,11 @@ def _descend_gap(label_smoothing, num_classes, steps, learning_rate):
         logits = jnp.zeros(num_classes).at[0].set(gap)  # target 0, the others equal
         return softmax_cross_entropy(logits, jnp.asarray(0), label_smoothing=label_smoothing)
 
-    def step(gap, _):
-        gap = gap - learning_rate * jax.grad(loss)(gap)
-        return gap, gap
+    def loss_and_gap(gap):
+        return loss(gap), gap
 
-    return jax.lax.scan(step, jnp.asarray(0.0), length=steps)[1]
+    final, (_, gaps, _) = descend(loss_and_gap, jnp.asarray(0.0), optax.sgd(learning_rate), steps)
+    return jnp.concatenate([gaps[1:], final[None]])  # the gap after each step
 
 
 def fit_logit_gap(
@@ -178,16 +179,10 @@ def imbalanced(
 
 @functools.partial(jax.jit, static_argnames=("num_classes", "steps"))
 def _train_linear(x, y, weight, num_classes, steps, learning_rate):
-    optimizer = optax.adam(learning_rate)
     params = (jnp.zeros(num_classes), jnp.zeros(num_classes))
 
     def loss(p):
-        return softmax_cross_entropy(x[:, None] * p[0] + p[1], y, weight=weight)
+        return softmax_cross_entropy(x[:, None] * p[0] + p[1], y, weight=weight), None
 
-    def step(carry, _):
-        p, state = carry
-        updates, state = optimizer.update(jax.grad(loss)(p), state, p)
-        return (optax.apply_updates(p, updates), state), None
-
-    (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), length=steps)
+    params, _ = descend(loss, params, optax.adam(learning_rate), steps)
     return params
