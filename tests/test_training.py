@@ -170,3 +170,131 @@ def test_book_rule_from_a_saturated_start_is_finite_where_its_math_is():
     run32 = xj.train("ce", 50.0, 50.0, learning_rate=0.005, epochs=3, rule="book")
     assert run32.trajectory.w[1] == -np.inf
     assert not np.any(np.isnan(run32.trajectory.output))
+
+
+def numpy_data_run(loss, rule, w0, b0, xs, ys, lr, epochs, fractions=(0.5, 0.25, 0.1, 0.01)):
+    """Full-batch SGD on the mean loss over N samples, written out in float64 NumPy."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    w, b = float(w0), float(b0)
+    norms, errors, rows = [], [], []
+    for _ in range(epochs + 1):
+        a = 1 / (1 + np.exp(-(w * xs + b)))
+        if loss == "mse":
+            d = (a - ys) * a * (1 - a)
+        else:
+            d = a - ys if rule == "autodiff" else (a - ys) / (a * (1 - a))
+        gw, gb = np.mean(xs * d), np.mean(d)
+        norms.append(math.hypot(gw, gb))
+        errors.append(np.mean(np.abs(a - ys)))
+        rows.append((w, b, gw, gb))
+        w, b = w - lr * gw, b - lr * gb
+    takeoff = next((t for t in range(epochs) if norms[t + 1] < norms[t]), None)
+
+    def first(f):
+        return next((t for t in range(1, epochs + 1) if errors[t] <= f * errors[0]), None)
+
+    return np.array(rows).T, np.array(errors), takeoff, {f: first(f) for f in fractions}
+
+
+DATA_CONFIGS = [
+    ("mse", "autodiff", 1.5, -2.0, "pull", 0.5, 400),
+    ("ce", "autodiff", 1.5, -2.0, "pull", 0.05, 400),
+    ("mse", "autodiff", -3.0, 3.0, "separable", 1.0, 300),
+    ("ce", "book", 0.5, -0.5, "separable", 0.02, 300),
+    ("ce", "autodiff", 3.0, 1.0, "overlap", 0.5, 500),
+    ("mse", "autodiff", 0.5, 0.5, [(0.3, 0.2), (-1.2, 0.9), (2.0, 0.4)], 2.0, 300),
+]
+
+
+@pytest.mark.parametrize("config", DATA_CONFIGS, ids=lambda c: f"{c[0]}-{c[1]}-{c[4]}"[:30])
+def test_data_run_matches_numpy_mean_loss_loop(config):
+    loss, rule, w0, b0, data, lr, epochs = config
+    samples = xj.datasets.load(data)
+    run = xj.train(
+        loss, w0, b0, learning_rate=lr, epochs=epochs, data=data, rule=rule, dtype="float64"
+    )
+    (w, b, gw, gb), errors, takeoff, fractions = numpy_data_run(
+        loss, rule, w0, b0, samples.x, samples.y, lr, epochs
+    )
+    for got, expected in (
+        (run.trajectory.w, w),
+        (run.trajectory.b, b),
+        (run.trajectory.grad_w, gw),
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(run.trajectory.grad_b, gb, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(run.trajectory.error, errors, rtol=1e-9, atol=1e-12)
+    assert run.trajectory.output.shape == (epochs + 1, samples.size)
+    assert run.takeoff_epoch == takeoff
+    assert run.half_error_epoch == fractions[0.5]
+    assert run.fraction_epochs == fractions
+
+
+def test_float32_data_run_tracks_the_float64_loop():
+    _, errors, takeoff, fractions = numpy_data_run(
+        "mse", "autodiff", -3.0, 3.0, (-2, -1, 1, 2), (0, 0, 1, 1), 1.0, 300
+    )
+    run = xj.train("mse", -3.0, 3.0, learning_rate=1.0, epochs=300, data="separable")
+    assert run.trajectory.error.dtype == np.float32
+    np.testing.assert_allclose(run.trajectory.error, errors, atol=2e-4)
+    assert run.takeoff_epoch == takeoff and run.half_error_epoch == fractions[0.5]
+
+
+def test_one_sample_as_data_is_the_one_sample_run():
+    short = xj.train("ce", 2.0, 2.0, learning_rate=0.05, epochs=100, x=0.7, y=0.2)
+    data = xj.train("ce", 2.0, 2.0, learning_rate=0.05, epochs=100, data="0.7:0.2")
+    np.testing.assert_array_equal(short.trajectory.w, data.trajectory.w)
+    np.testing.assert_array_equal(short.trajectory.error, np.abs(short.trajectory.output - 0.2))
+    assert short.summary()["x"] == 0.7 and data.summary()["samples"] == 1
+
+
+def test_long_run_records_a_bounded_decimated_trajectory():
+    # 3·10⁶ epochs: recorded every k-th epoch, k the smallest that fits; the metrics stay exact
+    epochs = 3_000_000
+    run = xj.train("ce", 2.0, 2.0, learning_rate=1e-5, epochs=epochs, dtype="float64")
+    k = run.recorded_every
+    assert k == -(-epochs // (xj.training.MAX_RECORDED_ROWS - 2)) and k > 1
+    assert run.trajectory.w.size <= xj.training.MAX_RECORDED_ROWS
+    assert run.trajectory.epoch[0] == 0 and run.trajectory.epoch[-1] == epochs
+    np.testing.assert_array_equal(np.diff(run.trajectory.epoch)[:-1], k)
+    # the flow: τ½ = [G(4) − G(z½)]/2 with G(z) = z − e^{−z}; a run at small η takes τ½/η epochs
+    z_half = math.log((1 / (1 + math.exp(-4)) / 2) / (1 - 1 / (1 + math.exp(-4)) / 2))
+    tau = ((4 - math.exp(-4)) - (z_half - math.exp(-z_half))) / 2
+    assert run.half_error_epoch == pytest.approx(tau / 1e-5, rel=1e-4)
+    assert run.summary()["recorded_every"] == k
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"learning_rate": 1e39}, "learning rate 1e\\+39 is not finite in float32"),
+        ({"learning_rate": 1e-50}, "learning rate 1e-50 rounds to 0 in float32"),
+        ({"w0": 1e39}, "w0 1e\\+39 is not finite in float32"),
+        ({"epochs": 2**31}, "epochs must be below 2\\^31"),
+        ({"data": "1:0,2:1.5"}, "sample 1: y must lie in \\[0, 1\\]"),
+        ({"data": "1:0,nan:1"}, "sample 1: x must be finite"),
+        ({"data": "1:0,2"}, "data must be x:y"),
+        ({"data": "nonesuch"}, "unknown data 'nonesuch'"),
+        ({"data": "1:0", "x": 2.0}, "either data or the one-sample shorthand"),
+        ({"data": [(1, 0), (2, 1, 3)]}, "sample 1 must be a pair"),
+    ],
+)
+def test_settings_are_validated_in_the_run_dtype(kwargs, message):
+    args = {"learning_rate": 0.1, "epochs": 10} | kwargs
+    with pytest.raises(xj.InputError, match=message):
+        xj.train("ce", args.pop("w0", 1.0), 1.0, **args)
+
+
+def test_float64_accepts_what_float32_cannot_hold():
+    settings = xj.RunSettings("ce", 1.0, 1.0, 1e39, 1, dtype="float64")
+    assert settings.learning_rate == 1e39
+    assert xj.train(settings).settings is settings
+
+
+def test_data_from_a_csv_file(tmp_path):
+    path = tmp_path / "samples.csv"
+    path.write_text("x,y\n1,0\n-1,1\n")
+    assert xj.datasets.load(str(path)) == xj.datasets.Samples((1.0, -1.0), (0.0, 1.0))
+    (tmp_path / "empty.csv").write_text("x,y\n")
+    with pytest.raises(xj.InputError, match="holds no samples"):
+        xj.datasets.load(str(tmp_path / "empty.csv"))

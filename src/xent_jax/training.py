@@ -1,15 +1,19 @@
-"""Gradient descent on one neuron: ``jax.lax.scan`` under ``jit``, through any optax optimizer.
+"""Gradient descent on one neuron over N samples: ``lax.scan`` under ``jit``, any optax optimizer.
 
-Two update rules give the step direction g_t at θ_t = (w, b):
+A run is full-batch descent on the mean loss C̄ = (1/N) Σ C(a_i, y_i), a_i = σ(w·x_i + b). Two
+update rules give the step direction g_t at θ_t = (w, b):
 
-- ``autodiff``: the true gradient, from ``jax.grad`` of the loss;
+- ``autodiff``: the true gradient, from ``jax.grad`` of the mean loss;
 - ``book``: the rule of the interactive demo in Nielsen's *Neural Networks and Deep Learning*,
   ch. 3 (js/saturation*.js). It steps the quadratic loss along ∂C/∂z = (a − y)·a(1 − a)
   (the true gradient) but the cross-entropy along ∂C/∂a = (a − y)/(a(1 − a)), which is
   1/(1 − a) for the demo's y = 0: the σ′ factor of ∂C/∂z = ∂C/∂a · σ′(z) is left out, so the
   book's cross-entropy steps are 1/σ′(z) times the true ones.
 
-The loop, the step directions and the metrics are shared with the sweep.
+The loop runs in segments: :func:`start` builds the state at θ_0, :func:`advance` carries it
+over any number of epochs (memory independent of that number), so a long run is a sequence of
+compiled calls that can be interrupted between them; :func:`simulate` is the three in one, and
+what the sweep vmaps. The step directions and the metrics are shared with the sweep.
 """
 
 import dataclasses
@@ -21,31 +25,40 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.typing import ArrayLike
 
 from xent_jax import _validate
 from xent_jax.errors import InputError
-from xent_jax.metrics import CENSORED, Metrics, metrics_init, metrics_update
+from xent_jax.metrics import CENSORED, FRACTIONS, Metrics, metrics_init, metrics_update
 from xent_jax.neuron import (
+    cross_entropy_dc_da_from_logit,
     fast_sigmoid_cross_entropy,
-    neuron,
     neuron_cross_entropy_loss,
     neuron_quadratic_loss,
     preactivation,
+    quadratic_dc_dz,
 )
+from xent_jax.settings import (
+    CUSTOM_OPTIMIZER,
+    LOSS_TITLES,
+    OPTIMIZERS,
+    RULES,
+    RunSettings,
+)
+
+__all__ = ["LOSS_TITLES", "OPTIMIZERS", "RULES", "RunSettings"]
 
 LOSSES: dict[str, Callable[..., jax.Array]] = {
     "mse": neuron_quadratic_loss,
     "ce": neuron_cross_entropy_loss,
 }
-LOSS_TITLES = {"mse": "quadratic (MSE)", "ce": "cross-entropy"}
-RULES = ("autodiff", "book")
-OPTIMIZERS = ("sgd", "momentum", "adam")
+MAX_RECORDED_VALUES = 2**24  # per trajectory (128 MiB in float64); beyond, epochs are decimated
+MAX_RECORDED_ROWS = 1_000_001
+SEGMENT_EPOCHS = 2**18  # epochs per compiled call of a run: well under a second on a CPU
 
 Direction = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], tuple[jax.Array, ...]]
 
 
-def make_optimizer(name: str, learning_rate: ArrayLike) -> optax.GradientTransformation:
+def make_optimizer(name: str, learning_rate: Any) -> optax.GradientTransformation:
     """An optax optimizer by name: ``sgd``, ``momentum`` (heavy ball, β = 0.9) or ``adam``.
 
     ``learning_rate`` may be a traced value, so a sweep can vmap over it.
@@ -68,37 +81,49 @@ _TRAINING_LOSSES = {"mse": neuron_quadratic_loss, "ce": _fast_cross_entropy}
 
 
 def step_direction(loss: str, rule: str) -> Direction:
-    """``direction(w, b, x, y) -> (loss value, a, g_w, g_b)`` for one loss and update rule."""
+    """``direction(w, b, x, y) -> (mean loss, a, g_w, g_b)`` for one loss and update rule.
+
+    ``x`` and ``y`` are one sample (scalars) or N samples (shape (N,)); ``a`` has their shape
+    and (g_w, g_b) is the step direction of the mean loss.
+    """
     _validate.choice("loss", loss, LOSSES)
     _validate.choice("rule", rule, RULES)
     loss_fn = _TRAINING_LOSSES[loss]
 
+    def mean_loss(w, b, x, y):
+        return jnp.mean(loss_fn(w, b, x, y))  # C̄ = (1/N) Σ C_i
+
     if rule == "autodiff":
-        value_and_grad = jax.value_and_grad(loss_fn, argnums=(0, 1))
+        value_and_grad = jax.value_and_grad(mean_loss, argnums=(0, 1))
 
         def direction(w, b, x, y):
             value, (gw, gb) = value_and_grad(w, b, x, y)
-            return value, neuron(w, b, x), gw, gb
+            return value, jax.nn.sigmoid(preactivation(w, b, x)), gw, gb
 
         return direction
 
     def book_direction(w, b, x, y):
         z = preactivation(w, b, x)
-        a = jax.nn.sigmoid(z)
         if loss == "mse":
-            dc = (a - y) * a * (1 - a)  # ∂C/∂z: the true gradient
+            dc = quadratic_dc_dz(z, y)  # ∂C/∂z: the true gradient
         else:
-            # ∂C/∂a = (a − y)/(a(1 − a)) = −y/a + (1 − y)/(1 − a)  (the derivation's partial
-            # fractions), with 1/a = 1 + e^(−z) and 1/(1 − a) = 1 + e^z: no cancellation, and
-            # a term whose coefficient is 0 is skipped rather than giving 0·inf = NaN. It
-            # overflows only where the step itself exceeds the float range (e^|z|, |z| > 88
-            # in float32, 709 in float64).
-            dc = jnp.where(y != 0, -y * (1 + jnp.exp(-z)), 0.0) + jnp.where(
-                y != 1, (1 - y) * (1 + jnp.exp(z)), 0.0
-            )
-        return loss_fn(w, b, x, y), a, x * dc, dc
+            dc = cross_entropy_dc_da_from_logit(z, y)  # ∂C/∂a: the book's step, no σ′
+        # (1/N) Σ x_i·dc_i, (1/N) Σ dc_i
+        return mean_loss(w, b, x, y), jax.nn.sigmoid(z), jnp.mean(x * dc), jnp.mean(dc)
 
     return book_direction
+
+
+class State(NamedTuple):
+    """A run between epochs: θ_t, the optimizer's state, g_t, ‖g_t‖², ē_0 and the metrics."""
+
+    epoch: jax.Array
+    params: tuple[jax.Array, jax.Array]
+    opt_state: Any
+    grads: tuple[jax.Array, jax.Array]
+    norm: jax.Array
+    error0: jax.Array
+    metrics: Metrics
 
 
 class Final(NamedTuple):
@@ -108,19 +133,78 @@ class Final(NamedTuple):
     b: jax.Array
     loss: jax.Array
     output: jax.Array
+    error: jax.Array
     metrics: Metrics
 
 
-class Trajectory(NamedTuple):
-    """Per-epoch record, epochs 0 … E (index t holds θ_t and the values there)."""
+def mean_error(a: jax.Array, y: jax.Array) -> jax.Array:
+    """ē = (1/N) Σ |a_i − y_i|, the loss-agnostic mean output error."""
+    return jnp.mean(jnp.abs(a - y))
 
-    w: np.ndarray
-    b: np.ndarray
-    z: np.ndarray
-    output: np.ndarray
-    loss: np.ndarray
-    grad_w: np.ndarray
-    grad_b: np.ndarray
+
+def start(
+    direction: Direction,
+    optimizer: optax.GradientTransformation,
+    w0: jax.Array,
+    b0: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+    fractions: tuple[float, ...] = (),
+) -> tuple[State, tuple[jax.Array, ...]]:
+    """The state at θ_0 = (w0, b0), and the values there: (w, b, C̄, a, g_w, g_b, ē)."""
+    value, a, gw, gb = direction(w0, b0, x, y)
+    error = mean_error(a, y)
+    params = (w0, b0)
+    state = State(
+        jnp.zeros((), jnp.int32),
+        params,
+        optimizer.init(params),
+        (gw, gb),
+        gw * gw + gb * gb,
+        error,
+        metrics_init(fractions),
+    )
+    return state, (w0, b0, value, a, gw, gb, error)
+
+
+def advance(
+    direction: Direction,
+    optimizer: optax.GradientTransformation,
+    state: State,
+    x: jax.Array,
+    y: jax.Array,
+    epochs: int,
+    *,
+    record: bool = False,
+    unroll: int = 1,
+    fractions: tuple[float, ...] = (),
+) -> tuple[State, tuple[jax.Array, ...] | None]:
+    """Carry ``state`` over ``epochs`` updates (a static int ≥ 0); trace-friendly.
+
+    Memory does not grow with ``epochs`` unless ``record`` asks for the values
+    (w, b, C̄, a, g_w, g_b, ē) after each update, stacked along a new first axis.
+    ``fractions`` must be those the state was started with.
+    """
+
+    def body(s: State, _):
+        updates, opt_state = optimizer.update(s.grads, s.opt_state, s.params)
+        params = optax.apply_updates(s.params, updates)
+        value, a, gw, gb = direction(*params, x, y)
+        error = mean_error(a, y)
+        norm = gw * gw + gb * gb  # ‖g_t‖², same ordering as ‖g_t‖
+        t = s.epoch + 1
+        metrics = metrics_update(s.metrics, t, s.norm, norm, error, s.error0, fractions)
+        s = State(t, params, opt_state, (gw, gb), norm, s.error0, metrics)
+        return s, ((*params, value, a, gw, gb, error) if record else None)
+
+    return jax.lax.scan(body, state, length=epochs, unroll=unroll)
+
+
+def finish(direction: Direction, state: State, x: jax.Array, y: jax.Array) -> Final:
+    """The final values of a state: θ_E, C̄, a, ē and the metrics."""
+    w, b = state.params
+    value, a, _, _ = direction(w, b, x, y)
+    return Final(w, b, value, a, mean_error(a, y), state.metrics)
 
 
 def simulate(
@@ -134,35 +218,20 @@ def simulate(
     *,
     record: bool = True,
     unroll: int = 1,
+    fractions: tuple[float, ...] = (),
 ) -> tuple[Final, tuple[jax.Array, ...] | None]:
-    """Run ``epochs`` updates from (w0, b0); trace-friendly, for ``jit`` and ``vmap``.
+    """Run ``epochs`` updates from (w0, b0) in one trace, for ``jit`` and ``vmap``.
 
     Returns the final state and, with ``record``, the per-epoch values
-    (w, b, loss, a, g_w, g_b) at θ_0 … θ_E, each of length E + 1.
+    (w, b, C̄, a, g_w, g_b, ē) at θ_0 … θ_E, each of length E + 1.
     """
-    value0, a0, gw0, gb0 = direction(w0, b0, x, y)
-    error0 = jnp.abs(a0 - y)
-    params0 = (w0, b0)
-
-    def body(carry, t):
-        params, opt_state, grads, norm_prev, metrics = carry
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        params = optax.apply_updates(params, updates)
-        value, a, gw, gb = direction(*params, x, y)
-        norm = gw * gw + gb * gb  # ‖g_t‖², same ordering as ‖g_t‖
-        metrics = metrics_update(metrics, t, norm_prev, norm, jnp.abs(a - y), error0)
-        carry = (params, opt_state, (gw, gb), norm, metrics)
-        return carry, ((*params, value, a, gw, gb) if record else None)
-
-    init = (params0, optimizer.init(params0), (gw0, gb0), gw0 * gw0 + gb0 * gb0, metrics_init())
-    epochs_index = jnp.arange(1, epochs + 1, dtype=jnp.int32)
-    (params, _, _, _, metrics), history = jax.lax.scan(body, init, epochs_index, unroll=unroll)
-    w, b = params
-    final_value, final_a, _, _ = direction(w, b, x, y)
-    final = Final(w, b, final_value, final_a, metrics)
+    state, first = start(direction, optimizer, w0, b0, x, y, fractions)
+    state, history = advance(
+        direction, optimizer, state, x, y, epochs, record=record, unroll=unroll, fractions=fractions
+    )
+    final = finish(direction, state, x, y)
     if not record:
         return final, None
-    first = (w0, b0, value0, a0, gw0, gb0)
     history = tuple(
         jnp.concatenate([jnp.asarray(f, h.dtype)[None], h])
         for f, h in zip(first, history, strict=True)
@@ -170,26 +239,61 @@ def simulate(
     return final, history
 
 
+class Trajectory(NamedTuple):
+    """The recorded epochs of a run: index k holds θ at epoch ``epoch[k]`` and the values there.
+
+    Every epoch 0 … E is recorded unless that exceeds ``MAX_RECORDED_VALUES``; then every
+    ``Run.recorded_every``-th epoch is, and the last one. ``z`` and ``output`` have one column
+    per sample, and no sample axis for a one-sample run.
+    """
+
+    w: np.ndarray
+    b: np.ndarray
+    z: np.ndarray
+    output: np.ndarray
+    loss: np.ndarray
+    grad_w: np.ndarray
+    grad_b: np.ndarray
+    error: np.ndarray
+    epoch: np.ndarray
+
+
+def _epoch_or_none(value: Any) -> int | None:
+    value = int(value)
+    return None if value == CENSORED else value
+
+
 @dataclasses.dataclass(frozen=True)
 class Run:
-    """One training run: its settings, per-epoch trajectory and the two metrics."""
+    """One training run: its settings, recorded trajectory and metrics (None when censored)."""
 
-    config: dict[str, Any]
+    settings: RunSettings
     trajectory: Trajectory
     takeoff_epoch: int | None
     half_error_epoch: int | None
+    fraction_epochs: dict[float, int | None]
+    recorded_every: int = 1
 
     @property
-    def initial_output(self) -> float:
-        return float(self.trajectory.output[0])
+    def config(self) -> dict[str, Any]:
+        """The settings as a JSON-ready dict (:meth:`RunSettings.as_dict`)."""
+        return self.settings.as_dict()
 
     @property
-    def final_output(self) -> float:
-        return float(self.trajectory.output[-1])
+    def initial_output(self) -> float | list[float]:
+        return _plain(self.trajectory.output[0])
+
+    @property
+    def final_output(self) -> float | list[float]:
+        return _plain(self.trajectory.output[-1])
 
     @property
     def final_loss(self) -> float:
         return float(self.trajectory.loss[-1])
+
+    def flow_time(self, epoch: int | None) -> float | None:
+        """τ = η × epochs (None stays None: censored)."""
+        return None if epoch is None else epoch * self.settings.learning_rate
 
     def summary(self) -> dict[str, Any]:
         """The run as plain JSON-ready values (metrics None when censored)."""
@@ -199,116 +303,174 @@ class Run:
             "final_output": self.final_output,
             "initial_loss": float(self.trajectory.loss[0]),
             "final_loss": self.final_loss,
+            "initial_error": float(self.trajectory.error[0]),
+            "final_error": float(self.trajectory.error[-1]),
             "final_w": float(self.trajectory.w[-1]),
             "final_b": float(self.trajectory.b[-1]),
             "takeoff_epoch": self.takeoff_epoch,
             "half_error_epoch": self.half_error_epoch,
+            "error_fractions": [
+                {"fraction": f, "epoch": e, "flow_time": self.flow_time(e)}
+                for f, e in self.fraction_epochs.items()
+            ],
+            "recorded_every": self.recorded_every,
         }
 
 
-def _uncensored(value: ArrayLike) -> int | None:
-    value = int(value)
-    return None if value == CENSORED else value
+def _plain(value: np.ndarray) -> float | list[float]:
+    return float(value) if np.ndim(value) == 0 else [float(v) for v in value]
 
 
-def validate_run(
-    loss: str,
-    w0: Any,
-    b0: Any,
-    learning_rate: Any,
-    epochs: Any,
-    x: Any,
-    y: Any,
-    rule: str,
-    optimizer: Any,
-    dtype: Any,
-) -> dict[str, Any]:
-    """Check one run's settings; returns them normalised (ValueError naming a bad value)."""
-    config = {
-        "loss": _validate.choice("loss", loss, LOSSES),
-        "rule": _validate.choice("rule", rule, RULES),
-        "w0": _validate.finite("w0", w0),
-        "b0": _validate.finite("b0", b0),
-        "x": _validate.finite("x", x),
-        "y": _validate.unit_interval("y", y),
-        "learning_rate": _validate.positive("learning rate", learning_rate),
-        "epochs": _validate.at_least("epochs", epochs, 1),
-        "dtype": _validate.dtype_name(dtype),
-    }
-    if isinstance(optimizer, str):
-        config["optimizer"] = _validate.choice("optimizer", optimizer, OPTIMIZERS)
-    elif not isinstance(optimizer, optax.GradientTransformation):
-        raise InputError(
-            f"optimizer must be a name or an optax GradientTransformation, got {optimizer!r}"
-        )
-    else:
-        config["optimizer"] = "custom"
-    return config
+def record_stride(epochs: int, samples: int) -> int:
+    """Record every k-th epoch, the smallest k that keeps the trajectory within its bound."""
+    rows = min(MAX_RECORDED_ROWS, MAX_RECORDED_VALUES // (7 + 2 * samples))
+    return max(1, -(-epochs // (rows - 2)))
 
 
 def train(
-    loss: str,
-    w0: float,
-    b0: float,
+    loss: str | RunSettings,
+    w0: float | None = None,
+    b0: float | None = None,
     *,
-    learning_rate: float,
-    epochs: int,
-    x: float = 1.0,
-    y: float = 0.0,
+    learning_rate: float | None = None,
+    epochs: int | None = None,
+    x: float | None = None,
+    y: float | None = None,
+    data: Any = None,
     rule: str = "autodiff",
     optimizer: str | optax.GradientTransformation = "sgd",
     dtype: Any = "float32",
 ) -> Run:
-    """Train one neuron a = σ(w·x + b) from (w0, b0) and record every epoch.
+    """Train one neuron a = σ(w·x + b) from (w0, b0) on one sample or N, recording its epochs.
+
+    Call it with a :class:`RunSettings` (``train(settings)``), or with the settings as
+    arguments (validated by building one).
 
     Args:
-      loss: ``"mse"`` (½(a − y)²) or ``"ce"`` (binary cross-entropy).
+      loss: ``"mse"`` (½(a − y)²) or ``"ce"`` (binary cross-entropy), or a RunSettings.
       w0: initial weight.
       b0: initial bias.
       learning_rate: η > 0 (passed to the named optimizer; with a GradientTransformation it is
         kept only to express time as η × epochs).
       epochs: number of updates E ≥ 1.
-      x: the input.
-      y: the target in [0, 1].
+      x: the input of a one-sample run (default 1).
+      y: the target of a one-sample run, in [0, 1] (default 0).
+      data: N samples instead of x, y (anything :func:`xent_jax.datasets.load` accepts):
+        full-batch descent on the mean loss.
       rule: ``"autodiff"`` (the true gradient) or ``"book"`` (Nielsen's demo rule).
       optimizer: ``"sgd"``, ``"momentum"``, ``"adam"`` or any optax GradientTransformation.
       dtype: ``"float32"`` (default) or ``"float64"``.
 
     Returns:
-      A :class:`Run`: its trajectory holds E + 1 values of w, b, z, a, loss and the step
-      direction (θ_0 … θ_E); the takeoff and half-error epochs are None when censored.
+      A :class:`Run`: its trajectory holds w, b, z, a, C̄, the step direction and ē at the
+      recorded epochs (all of 0 … E unless that exceeds ``MAX_RECORDED_VALUES``); the metrics
+      are None when censored.
 
     Raises:
-      ValueError: naming any bad argument.
+      InputError: naming any bad argument.
     """
-    config = validate_run(loss, w0, b0, learning_rate, epochs, x, y, rule, optimizer, dtype)
-    transform = optimizer if config["optimizer"] == "custom" else None
-    with _validate.precision(config["dtype"]):
-        final, history = _train_jit(
-            config["loss"],
-            config["rule"],
-            config["optimizer"],
-            transform,
-            config["epochs"],
-            *(
-                jnp.asarray(config[k], config["dtype"])
-                for k in ("w0", "b0", "x", "y", "learning_rate")
-            ),
+    transform = None
+    if isinstance(loss, RunSettings):
+        settings = loss
+    else:
+        name = optimizer
+        if isinstance(optimizer, optax.GradientTransformation):
+            transform, name = optimizer, CUSTOM_OPTIMIZER
+        elif not isinstance(optimizer, str):
+            raise InputError(
+                f"optimizer must be a name or an optax GradientTransformation, got {optimizer!r}"
+            )
+        settings = RunSettings.create(
+            loss,
+            w0,
+            b0,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            x=x,
+            y=y,
+            data=data,
+            rule=rule,
+            optimizer=name,
+            dtype=dtype,
         )
-        w, b, value, a, gw, gb = (np.asarray(h) for h in history)
-        metrics = jax.device_get(final.metrics)
-    trajectory = Trajectory(w, b, w * config["x"] + b, a, value, gw, gb)
+    if settings.optimizer == CUSTOM_OPTIMIZER and transform is None:
+        raise InputError("a custom optimizer is given to train as an optax transformation")
+    return _run(settings, transform)
+
+
+def _run(s: RunSettings, transform: optax.GradientTransformation | None) -> Run:
+    stride = record_stride(s.epochs, s.samples)
+    statics = (s.loss, s.rule, s.optimizer, transform, FRACTIONS)
+    with _validate.precision(s.dtype):
+        dtype = jnp.dtype(s.dtype)
+        x, y = (jnp.asarray(v if s.samples > 1 else v[0], dtype) for v in (s.data.x, s.data.y))
+        eta = jnp.asarray(s.learning_rate, dtype)
+        state, first = _start_jit(
+            *statics, jnp.asarray(s.w0, dtype), jnp.asarray(s.b0, dtype), x, y, eta
+        )
+        parts = [[np.asarray(v)[None] for v in first]]
+        records, rest = divmod(s.epochs, stride)
+        per_segment = max(1, SEGMENT_EPOCHS // stride)
+        while records:  # one compiled segment at a time: a long run can be interrupted
+            count = min(per_segment, records)
+            state, history = _advance_jit(*statics, stride, count, state, x, y, eta)
+            parts.append([np.asarray(h) for h in history])
+            records -= count
+        if rest:
+            state, _ = _advance_jit(*statics, rest, 0, state, x, y, eta)
+            parts.append([np.asarray(v)[None] for v in _values_jit(*statics[:2], state, x, y)])
+        metrics = jax.device_get(state.metrics)
+    w, b, value, a, gw, gb, error = (np.concatenate(p) for p in zip(*parts, strict=True))
+    epoch = np.minimum(np.arange(w.size, dtype=np.int64) * stride, s.epochs)
+    z = w[:, None] * np.asarray(s.data.x, w.dtype) + b[:, None] if s.samples > 1 else w * s.x + b
+    trajectory = Trajectory(w, b, z.astype(w.dtype), a, value, gw, gb, error, epoch)
     return Run(
-        config,
+        s,
         trajectory,
-        _uncensored(metrics.takeoff_epoch),
-        _uncensored(metrics.half_error_epoch),
+        _epoch_or_none(metrics.takeoff_epoch),
+        _epoch_or_none(metrics.half_error_epoch),
+        {f: _epoch_or_none(e) for f, e in zip(FRACTIONS, metrics.fraction_epochs, strict=True)},
+        stride,
     )
+
+
+def _optimizer(name, transform, learning_rate):
+    return transform if transform is not None else make_optimizer(name, learning_rate)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
-def _train_jit(loss, rule, optimizer_name, transform, epochs, w0, b0, x, y, learning_rate):
-    optimizer = (
-        transform if transform is not None else make_optimizer(optimizer_name, learning_rate)
-    )
-    return simulate(step_direction(loss, rule), optimizer, w0, b0, x, y, epochs)
+def _start_jit(loss, rule, optimizer, transform, fractions, w0, b0, x, y, learning_rate):
+    opt = _optimizer(optimizer, transform, learning_rate)
+    return start(step_direction(loss, rule), opt, w0, b0, x, y, fractions)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6))
+def _advance_jit(loss, rule, optimizer, transform, fractions, stride, count, state, x, y, lr):
+    """``count`` records, each after ``stride`` epochs; with ``count`` 0, ``stride`` epochs."""
+    direction = step_direction(loss, rule)
+    opt = _optimizer(optimizer, transform, lr)
+
+    def run(s, n):
+        return advance(direction, opt, s, x, y, n, fractions=fractions)[0]
+
+    if count == 0:
+        return run(state, stride), None
+    if stride == 1:
+        return advance(direction, opt, state, x, y, count, record=True, fractions=fractions)
+
+    def one_record(s, _):
+        s = run(s, stride)
+        return s, _values(direction, s, x, y)
+
+    return jax.lax.scan(one_record, state, length=count)
+
+
+def _values(direction, state, x, y):
+    w, b = state.params
+    value, a, gw, gb = direction(w, b, x, y)
+    return (w, b, value, a, gw, gb, mean_error(a, y))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _values_jit(loss, rule, state, x, y):
+    return _values(step_direction(loss, rule), state, x, y)
