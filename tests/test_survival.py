@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from xent_jax import InputError, survival
+from xent_jax import survival
+from xent_jax.errors import InputError
 
 
 def test_quantiles_count_censored_runs_as_later_than_the_horizon():

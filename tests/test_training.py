@@ -7,7 +7,9 @@ import optax
 import pytest
 
 import xent_jax as xj
-from xent_jax import experiments
+from xent_jax import datasets, experiments, training
+from xent_jax.errors import InputError
+from xent_jax.settings import RunSettings
 
 
 def numpy_run(loss, rule, optimizer, w0, b0, x, y, lr, epochs):
@@ -209,7 +211,7 @@ DATA_CONFIGS = [
 @pytest.mark.parametrize("config", DATA_CONFIGS, ids=lambda c: f"{c[0]}-{c[1]}-{c[4]}"[:30])
 def test_data_run_matches_numpy_mean_loss_loop(config):
     loss, rule, w0, b0, data, lr, epochs = config
-    samples = xj.datasets.load(data)
+    samples = datasets.load(data)
     run = xj.train(
         loss, w0, b0, learning_rate=lr, epochs=epochs, data=data, rule=rule, dtype="float64"
     )
@@ -253,8 +255,8 @@ def test_long_run_records_a_bounded_decimated_trajectory():
     epochs = 3_000_000
     run = xj.train("ce", 2.0, 2.0, learning_rate=1e-5, epochs=epochs, dtype="float64")
     k = run.recorded_every
-    assert k == -(-epochs // (xj.training.MAX_RECORDED_ROWS - 2)) and k > 1
-    assert run.trajectory.w.size <= xj.training.MAX_RECORDED_ROWS
+    assert k == -(-epochs // (training.MAX_RECORDED_ROWS - 2)) and k > 1
+    assert run.trajectory.w.size <= training.MAX_RECORDED_ROWS
     assert run.trajectory.epoch[0] == 0 and run.trajectory.epoch[-1] == epochs
     np.testing.assert_array_equal(np.diff(run.trajectory.epoch)[:-1], k)
     # the flow: τ½ = [G(4) − G(z½)]/2 with G(z) = z − e^{−z}; a run at small η takes τ½/η epochs
@@ -281,12 +283,12 @@ def test_long_run_records_a_bounded_decimated_trajectory():
 )
 def test_settings_are_validated_in_the_run_dtype(kwargs, message):
     args = {"learning_rate": 0.1, "epochs": 10} | kwargs
-    with pytest.raises(xj.InputError, match=message):
+    with pytest.raises(InputError, match=message):
         xj.train("ce", args.pop("w0", 1.0), 1.0, **args)
 
 
 def test_float64_accepts_what_float32_cannot_hold():
-    settings = xj.RunSettings("ce", 1.0, 1.0, 1e39, 1, dtype="float64")
+    settings = RunSettings("ce", 1.0, 1.0, 1e39, 1, dtype="float64")
     assert settings.learning_rate == 1e39
     assert xj.train(settings).settings is settings
 
@@ -294,7 +296,7 @@ def test_float64_accepts_what_float32_cannot_hold():
 def test_data_from_a_csv_file(tmp_path):
     path = tmp_path / "samples.csv"
     path.write_text("x,y\n1,0\n-1,1\n")
-    assert xj.datasets.load(str(path)) == xj.datasets.Samples((1.0, -1.0), (0.0, 1.0))
+    assert datasets.load(str(path)) == datasets.Samples((1.0, -1.0), (0.0, 1.0))
     (tmp_path / "empty.csv").write_text("x,y\n")
-    with pytest.raises(xj.InputError, match="holds no samples"):
-        xj.datasets.load(str(tmp_path / "empty.csv"))
+    with pytest.raises(InputError, match="holds no samples"):
+        datasets.load(str(tmp_path / "empty.csv"))
