@@ -59,6 +59,20 @@ def check_seed(name: str, seed: Any) -> int:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """The settings :func:`compare_losses` takes, validated on construction."""
+
+    epochs: int = 30
+    seed: int = 0
+    batch_size: int = 10
+
+    def __post_init__(self):
+        _validate.at_least("epochs", self.epochs, 1)
+        check_seed("seed", self.seed)
+        _validate.at_least("batch size", self.batch_size, 1)
+
+
 class Params(NamedTuple):
     """Weights (fan_in × fan_out) and biases of both layers."""
 

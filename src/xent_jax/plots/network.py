@@ -1,4 +1,4 @@
-"""Figures of the 64–30–10 network: accuracy, loss and saturation against epoch, four runs."""
+"""Figures of the 64–30–10 network: four single-seed runs, and many seeds with intervals."""
 
 from collections.abc import Sequence
 
@@ -6,6 +6,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from xent_jax.network import SATURATION_THRESHOLD, NetworkRun
+from xent_jax.network_seeds import ACCURACY_LEVEL, Condition, mean_interval
+from xent_jax.report.network import PAIRING_TITLES
 from xent_jax.training import LOSS_TITLES
 
 _STYLE = {"normal": "-", "saturated": "--"}
@@ -60,4 +62,36 @@ def saturation_figure(runs: Sequence[NetworkRun]) -> Figure:
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     fig.suptitle("Saturation of the output layer over training")
+    return fig
+
+
+def seeds_figure(conditions: Sequence[Condition]) -> Figure:
+    """Per-seed test accuracy (thin), its mean and the 95 % t-interval per epoch (band).
+
+    One panel per pairing (columns) and start (rows), for the conditions of
+    ``network_seeds.train_seeds``.
+    """
+    pairings = list(dict.fromkeys((c.output, c.loss) for c in conditions))
+    starts = list(dict.fromkeys(c.start for c in conditions))
+    fig = Figure(figsize=(3.6 * len(pairings), 2.9 * len(starts)), layout="constrained")
+    axes = np.asarray(
+        fig.subplots(len(starts), len(pairings), sharex=True, sharey=True, squeeze=False)
+    )
+    for c in conditions:
+        ax = axes[starts.index(c.start), pairings.index((c.output, c.loss))]
+        curves = 100 * c.test_accuracy
+        epochs = np.arange(curves.shape[1])
+        for curve in curves:
+            ax.plot(epochs, curve, color="tab:gray", lw=0.6, alpha=0.5)
+        bands = np.array([mean_interval(column) for column in curves.T])
+        ax.fill_between(epochs, bands[:, 1], bands[:, 2], color="tab:orange", alpha=0.35, lw=0)
+        ax.plot(epochs, bands[:, 0], color="tab:orange", lw=1.6, label="mean, 95 % interval")
+        ax.axhline(100 * ACCURACY_LEVEL, color="k", lw=0.6, ls=":", label="90 %")
+        ax.set_title(f"{PAIRING_TITLES[c.output, c.loss]}, {c.start} (η = {c.learning_rate:g})")
+        ax.set_xlabel("epochs")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small", loc="lower right")
+    n = len(conditions[0].seeds)
+    fig.suptitle(f"64–30–10 network on the 8×8 digits, {n} seeds: test accuracy per seed")
     return fig
