@@ -1,5 +1,6 @@
-"""The float32 numerics report, checked against closed forms computed here."""
+"""The float32 numerics report, checked against 200-digit mpmath values of the definition."""
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -12,11 +13,22 @@ def rows():
 
 
 def _closed_form(case, gap):
-    # three classes, target 0: right = (z, 0, 0), wrong = (0, z, 0); float64 with log1p
-    tail = 2 * np.exp(-gap)
-    loss = np.log1p(tail) if case == "right" else gap + np.log1p(tail)
-    p_target = 1 / (1 + tail) if case == "right" else np.exp(-gap) / (1 + tail)
-    return loss, p_target - 1
+    # Independent of the library's closed form: the definition −log softmax(x)[0] and its
+    # gradient softmax(x)[0] − 1 in 200-digit mpmath (log(e^z + 2) − z keeps the tiny loss
+    # only with digits to spare), for right = (z, 0, 0), wrong = (0, z, 0).
+    with mpmath.workdps(200):
+        x = [mpmath.mpf(gap), 0, 0] if case == "right" else [0, mpmath.mpf(gap), 0]
+        total = mpmath.fsum(mpmath.exp(v) for v in x)
+        return float(mpmath.log(total) - x[0]), float(mpmath.exp(x[0]) / total - 1)
+
+
+def test_fused_loses_relative_precision_only_where_its_terms_are_subnormal():
+    (row,) = [r for r in numerics_report((87.0, 88.0)) if r["case"] == "right" and r["gap"] == 88]
+    exact, _ = _closed_form("right", 88.0)
+    assert exact > float(np.finfo(np.float32).tiny)  # 1.21e-38: still a normal float32
+    assert row["fused"] == 0.0  # e^−88 is subnormal and flushed: the documented limit
+    (row,) = [r for r in numerics_report((87.0,)) if r["case"] == "right"]
+    assert row["fused"] == pytest.approx(_closed_form("right", 87.0)[0], rel=1e-7)
 
 
 def test_fused_is_exact_where_the_naive_form_breaks(rows):

@@ -12,8 +12,10 @@ Two three-class cases with a logit gap z, target class 0:
   and its gradient, softmax − onehot, has target component −1: a confidently wrong
   prediction still gets a push of order one.
 
-The fused loss (:func:`xent_jax.softmax.softmax_cross_entropy`) keeps full relative precision, down
-to the smallest normal float32 number, in both cases. Exact values come from the closed
+The fused loss (:func:`xent_jax.softmax.softmax_cross_entropy`) keeps full relative precision
+in both cases while each term e^(x_c − x_max) is a normal float32 number (gap z ≲ 87.3);
+beyond that XLA flushes the subnormal terms to zero and the "right" loss becomes 0, although
+its exact value (1.21e-38 at z = 88) can still be normal. Exact values come from the closed
 forms in float64 NumPy.
 """
 
