@@ -8,6 +8,7 @@ from scipy.integrate import quad, solve_ivp
 from scipy.special import expit, lambertw
 
 from xent_jax import flow as lr
+from xent_jax import train
 from xent_jax.cli import main
 from xent_jax.plots import flow as plots
 
@@ -129,11 +130,82 @@ def test_flow_matched_ratio_matches_half_error_epochs_of_real_runs():
     ce_epoch = match["ce_half_error_epoch"]
     heuristic, matched = match["mse"]
     assert abs(matched["half_error_epoch"] - ce_epoch) <= 0.01 * ce_epoch
-    # from (2, 2) the quadratic loss needs about 14×, not 6×, the cross-entropy's η
-    assert match["flow_matched_ratio"] == pytest.approx(
-        (lr.half_error_flow_time("mse", 2.0, 2.0)) / lr.half_error_flow_time("ce", 2.0, 2.0)
-    )
+    # from (2, 2) the quadratic loss needs about 14×, not 6×, the cross-entropy's η: the ratio
+    # of the two quadratures ∫ dz/((1 + x²)·∂C/∂z) from z½ to z0 = 4, computed here with SciPy
+    expected = _quadrature_flow_time("mse", 4.0, 0.5) / _quadrature_flow_time("ce", 4.0, 0.5)
+    assert match["flow_matched_ratio"] == pytest.approx(expected, rel=1e-9)
+    assert expected == pytest.approx(13.7, abs=0.05)
     assert heuristic["half_error_epoch"] > 2 * ce_epoch
+    # the criterion decides the ratio: a quarter, a tenth, a hundredth of the error
+    for row in match["matched_ratios"]:
+        f = row["fraction"]
+        independent = _quadrature_flow_time("mse", 4.0, f) / _quadrature_flow_time("ce", 4.0, f)
+        assert row["ratio"] == pytest.approx(independent, rel=1e-8)
+
+
+def _quadrature_flow_time(loss, z0, fraction, x=1.0):
+    """τ_f by numerical quadrature of dτ = dz/((1 + x²)·∂C/∂z), y = 0 (independent of G)."""
+    target = fraction * expit(z0)
+    z_f = np.log(target / (1 - target))
+
+    def dtau_dz(z):
+        a = expit(z)
+        return 1 / ((1 + x * x) * (a if loss == "ce" else a * a * (1 - a)))
+
+    value, _ = quad(dtau_dz, z_f, z0, epsabs=1e-13, epsrel=1e-13, limit=200)
+    return value
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.25, 0.1, 0.01])
+@pytest.mark.parametrize("x", [1.0, 2.0])
+def test_error_fraction_flow_time_against_quadrature(fraction, x):
+    z0 = np.array([-2.0, 0.0, 1.5, 4.0, 7.0])
+    for loss in ("mse", "ce"):
+        got = lr.error_fraction_flow_time(loss, z0, fraction, x=x)
+        expected = [_quadrature_flow_time(loss, z, fraction, x) for z in z0]
+        np.testing.assert_allclose(got, expected, rtol=1e-8)
+
+
+def test_matched_ratios_quoted_in_the_docs():
+    # docs/learning_rate.md: at z0 = 4 and 1.5, the matched η ratio for f = ½, ¼, 1/10, 1/100
+    quoted = {4.0: (13.7, 10.2, 9.3, 50.0), 1.5: (4.6, 4.8, 7.5, 60.8)}
+    for z0, ratios in quoted.items():
+        for f, r in zip((0.5, 0.25, 0.1, 0.01), ratios, strict=True):
+            independent = _quadrature_flow_time("mse", z0, f) / _quadrature_flow_time("ce", z0, f)
+            assert round(independent, 1) == r
+            assert lr.matched_learning_rate_ratio(0.0, z0, fraction=f) == pytest.approx(
+                independent, rel=1e-8
+            )
+
+
+def test_ratio_grows_like_exp_z0_over_z0_plus_one():
+    # large z0, z½ → 0: 2τ½(ce) → G_ce(z0) − G_ce(0) = z0 + 1 and
+    # 2τ½(mse) → G_mse(z0) − G_mse(0) = e^{z0} + 3z0 + 5/2, so the ratio → e^{z0}/(z0 + 1)
+    for z0 in (6.0, 8.0, 10.0):
+        ratio = lr.matched_learning_rate_ratio(0.0, z0)
+        assert ratio == pytest.approx((np.exp(z0) + 3 * z0 + 2.5) / (z0 + 1), rel=1e-3)
+        assert ratio / (np.exp(z0) / (z0 + 1)) < 1 + 4 * (z0 + 1) * np.exp(-z0)
+
+
+def test_one_sample_escape_curves_match_real_runs():
+    # at small η a run's fraction-f epoch × η is the flow's τ_f(z0), for each z0 and f
+    curves = lr.escape_curves([1.0, 3.0])
+    eta = 1e-3
+    for i, z0 in enumerate(curves["z0"]):
+        for loss in ("mse", "ce"):
+            horizon = max(c[loss][i] for c in curves["curves"])
+            run = train(
+                loss, 0.0, z0, learning_rate=eta, epochs=int(1.1 * horizon / eta), dtype="float64"
+            )
+            for c in curves["curves"]:
+                assert run.fraction_epochs[c["fraction"]] * eta == pytest.approx(
+                    c[loss][i], rel=2e-3, abs=2 * eta
+                )
+
+
+def test_study_refuses_unbounded_work_up_front():
+    with pytest.raises(ValueError, match=r"learning rate 1e-07 needs 6e\+08 epochs"):
+        lr.learning_rate_study((0.1, 1e-7))
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,15 @@ G(z(τ)) = G(z₀) − (1 + x²)τ with G′(z) = 1/(∂C/∂z):
 - cross-entropy: 1/σ(z) = 1 + e^{−z},  so G(z) = z − e^{−z};
 - quadratic: 1/(σ(z)²(1 − σ(z))) = e^{z}(1 + e^{−z})³,  so G(z) = e^{z} + 3z − 3e^{−z} − ½e^{−2z}.
 
-Both G increase monotonically, so z(τ) is found by bisection. The book's heuristic: σ′ = a(1 − a)
-averages ∫₀¹ a(1 − a) da = 1/6 over the output range, so the quadratic loss should learn about
-six times slower at equal η. The exact ratio of gradient-flow times is computed here too.
+Both G increase monotonically, so z(τ) is found by bisection, and the flow time to reach a
+fraction f of the initial error is τ_f(z0) = [G(z0) − G(z_f)]/(1 + x²), z_f = logit(f·σ(z0)).
+With one sample this is the whole η → 0 atlas: every (w0, b0) map is a function of z0.
+
+The book's heuristic: σ′ = a(1 − a) averages ∫₀¹ a(1 − a) da = 1/6 over the output range, so
+the quadratic loss should learn about six times slower at equal η. The exact ratio
+τ_f(quadratic)/τ_f(cross-entropy) depends on the start and on the criterion f (from z0 = 4:
+13.7 for half the error, 10.2, 9.3 and 50.0 for a quarter, a tenth, a hundredth); for large z0
+it grows like e^{z0}/(z0 + 1).
 
 References:
   M. Nielsen, *Neural Networks and Deep Learning*, ch. 3 (2015).
@@ -30,13 +36,16 @@ from typing import Any
 
 import numpy as np
 
-from xent_jax import _validate
+from xent_jax import _validate, seed
 from xent_jax.errors import InputError
+from xent_jax.metrics import FRACTIONS
+from xent_jax.neuron import cross_entropy_dc_dz, quadratic_dc_dz
 from xent_jax.training import LOSSES, Run, train
 
-SEED_START = (2.0, 2.0)
+SEED_START = seed.SATURATED_START
 DEFAULT_LEARNING_RATES = (0.01, 0.1, 1.0)
 DEFAULT_FLOW_TIME = 60.0
+MAX_STUDY_EPOCHS = 1_000_000  # per run of the study: τ / η epochs, each one recorded
 
 
 def _mirror(y: Any) -> float:
@@ -118,17 +127,24 @@ def gradient_flow(
     return Flow(tau, w0 + x * shift, b0 + shift, z, 1 / (1 + np.exp(-z)))
 
 
+def _dc_dz_at_error(loss: str, e: np.ndarray) -> np.ndarray:
+    """|∂C/∂z| at the error e = a (y = 0), from neuron.py's derivatives, in float64."""
+    _validate.choice("loss", loss, LOSSES)
+    dc_dz = cross_entropy_dc_dz if loss == "ce" else quadratic_dc_dz
+    with _validate.precision("float64"), np.errstate(divide="ignore"):
+        z = np.log(e) - np.log1p(-e)  # a = σ(z) = e
+        return np.abs(np.asarray(dc_dz(z, 0.0), dtype=np.float64))
+
+
 def flow_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
     """−d|a − y|/dτ on the gradient flow, as a function of the error e = |a − y| (y ∈ {0, 1}).
 
     da/dτ = σ′(z)·dz/dτ = −(1 + x²)·σ′·∂C/∂z, and for y = 0, a = e:
     cross-entropy (1 + x²)·e²(1 − e), quadratic (1 + x²)·e³(1 − e)², σ′ = e(1 − e) times less.
     """
-    _validate.choice("loss", loss, LOSSES)
     e = np.asarray(error, dtype=np.float64)
     sigma_prime = e * (1 - e)
-    dc_dz = e if loss == "ce" else e * sigma_prime  # |∂C/∂z|
-    return (1 + x * x) * sigma_prime * dc_dz
+    return (1 + x * x) * sigma_prime * _dc_dz_at_error(loss, e)  # (1 + x²)·σ′·|∂C/∂z|
 
 
 def flow_loss_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
@@ -137,10 +153,8 @@ def flow_loss_speed(loss: str, error: Any, *, x: float = 1.0) -> np.ndarray:
     dC/dτ = −‖∇C‖² = −(1 + x²)(∂C/∂z)²: cross-entropy (1 + x²)e², largest when most wrong;
     quadratic (1 + x²)e⁴(1 − e)², which vanishes as e → 1 (the σ′² factor).
     """
-    _validate.choice("loss", loss, LOSSES)
-    e = np.asarray(error, dtype=np.float64)
-    dc_dz = e if loss == "ce" else e * e * (1 - e)  # |∂C/∂z|
-    return (1 + x * x) * dc_dz * dc_dz
+    dc_dz = _dc_dz_at_error(loss, np.asarray(error, dtype=np.float64))
+    return (1 + x * x) * dc_dz * dc_dz  # ‖∇C‖² = (1 + x²)(∂C/∂z)²
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,8 +184,10 @@ class SpeedCurve:
 
 
 def speed_curve(run: Run) -> SpeedCurve:
-    """The learning speed of a :func:`training.train` run, against its error."""
+    """The learning speed of a one-sample :func:`training.train` run, against its error."""
     c, trajectory = run.config, run.trajectory
+    if run.recorded_every != 1 or c["samples"] != 1:
+        raise InputError("a speed curve needs a one-sample run with every epoch recorded")
     error = np.abs(trajectory.output.astype(np.float64) - c["y"])
     value = trajectory.loss.astype(np.float64)
     eta = c["learning_rate"]
@@ -255,6 +271,13 @@ def learning_rate_study(
     _mirror(y)
     runs: dict[str, list[Run]] = {}
     deviation: dict[str, dict[float, float]] = {}
+    for eta in etas:  # bound the work before doing any
+        if horizon / eta > MAX_STUDY_EPOCHS:
+            raise InputError(
+                f"learning rate {eta:g} needs {horizon / eta:.3g} epochs to cover flow time "
+                f"{horizon:g}; the study runs at most {MAX_STUDY_EPOCHS:.0e} (raise the learning "
+                "rate or lower the flow time)"
+            )
     for loss in LOSSES:
         runs[loss], deviation[loss] = [], {}
         for eta in etas:
@@ -277,50 +300,95 @@ def mean_sigmoid_prime(points: int = 1000) -> float:
     return float(np.mean(a * (1 - a)))
 
 
+def error_fraction_flow_time(
+    loss: str, z0: Any, fraction: float = 0.5, *, x: float = 1.0
+) -> np.ndarray:
+    """τ at which the gradient flow from z0 first reaches e = f·e_0 (one sample, y = 0).
+
+    τ_f(z0) = [G(z0) − G(z_f)]/(1 + x²), z_f = logit(f·σ(z0)), G the flow invariant
+    (:func:`flow_invariant`); divided by η it predicts the fraction-f epoch of a run with small η.
+    Vectorised over z0 (float64).
+    """
+    _validate.choice("loss", loss, LOSSES)
+    f = float(fraction)
+    if not 0 < f < 1:
+        raise InputError(f"error fraction must lie in (0, 1), got {fraction!r}")
+    x = _validate.finite("x", x)
+    z0 = np.asarray(z0, dtype=np.float64)
+    target = f / (1 + np.exp(-z0))  # e_f = f·σ(z0)
+    z_f = np.log(target) - np.log1p(-target)  # logit
+    return (flow_invariant(loss, z0) - flow_invariant(loss, z_f)) / (1 + x * x)
+
+
 def half_error_flow_time(
     loss: str, w0: float, b0: float, *, x: float = 1.0, y: float = 0.0
 ) -> float:
     """τ at which the gradient flow first reaches |a − y| = ½|a₀ − y| (closed form).
 
-    (G(z₀) − G(z_½))/(1 + x²), with z_½ the logit of the half error: divided by η it predicts
-    the half-error epoch of a run with small η.
+    τ½ = (G(z₀) − G(z_½))/(1 + x²), with z_½ the logit of the half error: divided by η it
+    predicts the half-error epoch of a run with small η.
     """
-    _validate.choice("loss", loss, LOSSES)
     sign = _mirror(y)
     z0 = sign * (_validate.finite("w0", w0) * _validate.finite("x", x) + _validate.finite("b0", b0))
-    half = 0.5 / (1 + np.exp(-z0))  # in the mirrored variable the target is 0 and a = e
-    z_half = np.log(half / (1 - half))
-    return float((flow_invariant(loss, z0) - flow_invariant(loss, z_half)) / (1 + x * x))
+    return float(error_fraction_flow_time(loss, z0, 0.5, x=x))  # mirrored: target 0, a = e
 
 
-def matched_learning_rate_ratio(w0: float, b0: float, *, x: float = 1.0, y: float = 0.0) -> float:
-    """η_quadratic / η_cross-entropy that makes both halve their error in the same epoch.
+def matched_learning_rate_ratio(
+    w0: float, b0: float, *, x: float = 1.0, y: float = 0.0, fraction: float = 0.5
+) -> float:
+    """η_quadratic / η_cross-entropy that makes both reach f·e_0 in the same epoch.
 
-    In the small-η limit a run halves its error at epoch τ_½/η, so the matching ratio is
-    τ_½(quadratic)/τ_½(cross-entropy). The 1/6 heuristic predicts 6.
+    In the small-η limit a run reaches f·e_0 at epoch τ_f/η, so the matching ratio is
+    τ_f(quadratic)/τ_f(cross-entropy); it depends on the criterion f. The 1/6 heuristic
+    predicts 6 for every f.
     """
-    return half_error_flow_time("mse", w0, b0, x=x, y=y) / half_error_flow_time(
-        "ce", w0, b0, x=x, y=y
-    )
+    sign = _mirror(y)
+    z0 = sign * (_validate.finite("w0", w0) * _validate.finite("x", x) + _validate.finite("b0", b0))
+    mse = error_fraction_flow_time("mse", z0, fraction, x=x)
+    return float(mse / error_fraction_flow_time("ce", z0, fraction, x=x))
+
+
+def escape_curves(
+    z0: Any, fractions: Sequence[float] = FRACTIONS, *, x: float = 1.0
+) -> dict[str, Any]:
+    """One-sample results as what they are, curves over z0 (y = 0): τ_f for both losses.
+
+    With one sample every (w0, b0) map is a function of z0 = w0·x + b0, so these curves are the
+    whole atlas of the η → 0 limit.
+
+    Returns:
+      ``{"z0": [...], "x": x, "curves": [{"fraction", "mse", "ce", "ratio"}, …]}`` (lists).
+    """
+    z = np.asarray(z0, dtype=np.float64)
+    curves = []
+    for f in fractions:
+        mse, ce = (error_fraction_flow_time(loss, z, f, x=x) for loss in ("mse", "ce"))
+        curves.append(
+            {"fraction": f, "mse": mse.tolist(), "ce": ce.tolist(), "ratio": (mse / ce).tolist()}
+        )
+    return {"z0": z.tolist(), "x": x, "curves": curves}
 
 
 def learning_rate_match(
     w0: float,
     b0: float,
     *,
-    ce_learning_rate: float = 0.005,
-    ratios: Sequence[float] = (6.0, 30.0),
+    ce_learning_rate: float = seed.LEARNING_RATES["ce"],
+    ratios: Sequence[float] = (6.0, seed.LEARNING_RATES["mse"] / seed.LEARNING_RATES["ce"]),
     x: float = 1.0,
     y: float = 0.0,
+    fractions: Sequence[float] = FRACTIONS,
 ) -> dict[str, Any]:
     """Half-error epochs of the quadratic loss at η_ce × ratio against the cross-entropy at η_ce.
 
     Measured with ``training.train`` (SGD, true gradient, float64) for the 1/6 heuristic's
     ratio 6, the seed's 0.15/0.005 = 30, and the gradient-flow matched ratio; each run lasts
-    twice the longest predicted half-error epoch.
+    twice the longest predicted half-error epoch. The matched ratio depends on the criterion:
+    ``matched_ratios`` gives it for each error fraction f (½ is the half error).
 
     Returns:
       ``{"start", "ce_learning_rate", "ce_half_error_epoch", "flow_matched_ratio",
+      "matched_ratios": [{"fraction", "ratio"}, …],
       "mse": [{"ratio", "learning_rate", "half_error_epoch"}, …]}`` (epochs None if censored).
     """
     eta = _validate.positive("learning rate", ce_learning_rate)
@@ -342,6 +410,10 @@ def learning_rate_match(
         "ce_learning_rate": eta,
         "ce_half_error_epoch": half_error("ce", eta),
         "flow_matched_ratio": matched,
+        "matched_ratios": [
+            {"fraction": f, "ratio": matched_learning_rate_ratio(w0, b0, x=x, y=y, fraction=f)}
+            for f in fractions
+        ],
         "mse": [
             {"ratio": r, "learning_rate": r * eta, "half_error_epoch": half_error("mse", r * eta)}
             for r in all_ratios
