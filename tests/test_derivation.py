@@ -273,3 +273,17 @@ def test_derive_rejects_an_unknown_option_in_one_line(capsys):
     assert main(["derive", "--latex"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "--latex" in captured.err
+
+
+def test_json_quotes_sympys_integrate_verbatim_and_the_kl_form(cli_json):
+    # Recomputed here with SymPy directly, not taken from the library.
+    verbatim = sympy.integrate((a - y) / (a * (1 - a)), a)
+    assert is_zero(parse(cli_json["sympy_integrate"]) - verbatim)
+    half = sympy.Rational(1, 2)
+    assert ((1 - 2 * y) / (2 * y - 1)).subs(y, half) is sympy.nan  # its 0/0 at y = ½
+    kl = sympy.lambdify((a, y), parse(cli_json["kl_form"]), "numpy")
+    grid = np.linspace(0.05, 0.95, 19)
+    np.testing.assert_allclose(kl(grid, grid), 0.0, atol=1e-15)  # zero at a = y, every y
+    p, q = 0.3, 0.8  # KL(y‖a) in nats by its definition
+    expected = p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+    assert kl(q, p) == pytest.approx(expected, rel=1e-14)

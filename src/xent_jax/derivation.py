@@ -29,6 +29,7 @@ from jax.typing import ArrayLike
 
 from xent_jax import _validate
 from xent_jax.errors import InputError
+from xent_jax.neuron import cross_entropy_dc_da
 
 Loss = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -63,9 +64,13 @@ class Derivation:
       A: the coefficient of 1/a, −y.
       B: the coefficient of 1/(1 − a), 1 − y.
       loss: the result with constant 0, in its real form on 0 < a < 1.
-      raw_integral: SymPy's own ``integrate`` of the integrand, with ln(a − 1): complex on
-        0 < a < 1.
+      raw_integral: SymPy's own ``integrate`` of the integrand with its logarithm's argument
+        simplified, −y ln a − (1 − y) ln(a − 1), valid for y ≠ ½: complex on 0 < a < 1.
       raw_minus_loss: the constant by which the two differ there, iπ(y − 1).
+      sympy_integrate: SymPy's ``integrate`` verbatim, −y ln a − (1 − y) ln(a + (1 − 2y)/(2y − 1)),
+        whose argument is 0/0 at y = ½.
+      kl_form: the result with the constant c(y) = −H(y) = y ln y + (1 − y) ln(1 − y), the
+        KL divergence y ln(y/a) + (1 − y) ln((1 − y)/(1 − a)), zero at a = y for every y.
     """
 
     steps: tuple[DerivationStep, ...]
@@ -75,6 +80,8 @@ class Derivation:
     loss: str
     raw_integral: str
     raw_minus_loss: str
+    sympy_integrate: str
+    kl_form: str
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the string results first, then ``steps`` as a list of dicts."""
@@ -243,8 +250,12 @@ def derive() -> Derivation:
 
     # SymPy's own integrate() returns ln(a + (1 − 2y)/(2y − 1)) = ln(a − 1): on 0 < a < 1 its
     # argument is negative and the principal logarithm adds iπ.
-    raw = sp.integrate(needed, a)
-    raw = raw.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(e.args[0])))
+    verbatim = sp.integrate(needed, a)
+    _require(
+        verbatim.has(sp.log(a + (1 - 2 * y) / (2 * y - 1))),
+        "SymPy's integrate() gives ln(a + (1 − 2y)/(2y − 1)), 0/0 at y = 1/2",
+    )
+    raw = verbatim.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(e.args[0])))
     _require(raw.has(sp.log(a - 1)), "SymPy's integrate() gives ln(a − 1)")
     _require(is_zero(sp.diff(raw - loss, a)), "raw and real forms differ by a constant")
     constant = sp.simplify((raw - loss).subs(a, sp.Rational(1, 2)))
@@ -257,10 +268,11 @@ def derive() -> Derivation:
     steps.append(
         DerivationStep(
             "The real form",
-            "SymPy's integrate() returns ln(a − 1) instead, whose argument is negative on "
-            "0 < a < 1: there ln(a − 1) = ln(1 − a) + iπ, so the two antiderivatives differ by "
-            "the constant iπ(y − 1) and only the form above is real.",
-            f"integrate() gives {text(raw)} = C + {text(constant)}",
+            f"SymPy's integrate() returns {text(verbatim)} instead. Its logarithm's argument "
+            "is 0/0 at y = 1/2; for y ≠ 1/2 it simplifies to a − 1, negative on 0 < a < 1: "
+            "there ln(a − 1) = ln(1 − a) + iπ, so the two antiderivatives differ by the "
+            "constant iπ(y − 1) and only the form above is real.",
+            f"integrate() gives, for y ≠ 1/2, {text(raw)} = C + {text(constant)}",
             text(sp.Eq(raw - loss, constant)),
             "the difference has zero derivative and equals iπ(y − 1) at a = 1/2; with "
             "a = t/(1 + t), t > 0, the result's imaginary part is 0 and the raw form's "
@@ -271,15 +283,28 @@ def derive() -> Derivation:
     # With constant 0, C(σ(w·x + b)) has ∂C/∂b = σ(w·x + b) − y: the requirement holds.
     a_of_b = sigma.subs(z, w * x + b)
     _require(is_zero(sp.diff(loss.subs(a, a_of_b), b) - (a_of_b - y)), "∂C/∂b = a − y")
+    # The constant is constant in a only: any c(y) keeps the gradient. c(y) = −H(y) gives
+    # KL(y‖a) = y ln(y/a) + (1 − y) ln((1 − y)/(1 − a)), zero at a = y for every y in (0, 1).
+    kl = loss + y * sp.log(y) + (1 - y) * sp.log(1 - y)
+    y_open = sp.Symbol("y", positive=True)
+    _require(is_zero(sp.diff(kl - loss, a)), "c(y) does not change ∂C/∂a")
+    _require(
+        is_zero(sp.expand_log(kl.subs(a, y).subs(y, y_open / (1 + y_open)), force=True)),
+        "the KL form vanishes at a = y",
+    )
     steps.append(
         DerivationStep(
             "The cross-entropy",
-            "Taking the constant 0 makes C vanish when a = y for y = 0 or 1 (with 0·ln 0 = 0); "
-            "this is the binary cross-entropy, and its bias gradient is the error a − y, "
-            "with no σ′.",
+            "The constant is constant in a only and may depend on y. Taking it 0 makes C "
+            "vanish when a = y for y = 0 or 1 (with 0·ln 0 = 0): the binary cross-entropy, "
+            "whose bias gradient is the error a − y, with no σ′. Taking c(y) = −H(y) = "
+            "y ln y + (1 − y) ln(1 − y) instead gives the KL divergence "
+            "y ln(y/a) + (1 − y) ln((1 − y)/(1 − a)), zero at a = y for every y, with the "
+            "same gradient.",
             f"C = {text(loss)}",
             text(loss),
-            "∂/∂b of C(σ(w·x + b)) minus (σ(w·x + b) − y) simplifies to 0",
+            "∂/∂b of C(σ(w·x + b)) minus (σ(w·x + b) − y) simplifies to 0; c(y) leaves "
+            "∂C/∂a unchanged and the KL form is 0 at a = y (y = t/(1 + t), t > 0)",
         )
     )
 
@@ -291,6 +316,8 @@ def derive() -> Derivation:
         loss=text(loss),
         raw_integral=text(raw),
         raw_minus_loss=text(constant),
+        sympy_integrate=text(verbatim),
+        kl_form=text(kl),
     )
 
 
@@ -304,8 +331,7 @@ def integrand(a: ArrayLike, y: ArrayLike) -> jax.Array:
     Returns:
       The elementwise value, with the broadcast shape of ``a`` and ``y``.
     """
-    a = jnp.asarray(a)
-    return (a - y) / (a * (1 - a))
+    return cross_entropy_dc_da(a, y)
 
 
 def antiderivative(a: ArrayLike, y: ArrayLike) -> jax.Array:
