@@ -125,7 +125,7 @@ def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
 
     eta = sweep.SEED_LEARNING_RATES[loss]
     work = r * r * epochs
-    w0, b0 = sweep.grid_axes(sweep.sweep_config(resolution=r))
+    w0, b0 = sweep.SweepSpec.build(resolution=r).axes()
 
     def run_jax():
         result = sweep.sweep(loss, resolution=r, epochs=epochs, learning_rate=eta)
@@ -168,7 +168,7 @@ def main() -> int:
     parser.add_argument("--reference", type=Path, default=None, help="reference_sweep.c to run")
     args = parser.parse_args()
 
-    from xent_jax.cli.sweep import use_all_cpu_cores
+    from xent_jax.devices import use_all_cpu_cores
 
     use_all_cpu_cores()  # before JAX's first computation
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xent_jax.cli.sweep import use_all_cpu_cores
+from xent_jax.devices import use_all_cpu_cores
 
 use_all_cpu_cores()  # before JAX's first computation
 

@@ -1,7 +1,9 @@
 """Argument checks shared by the library and the command line.
 
-Each raises ValueError with a one-line message naming the bad value; the command line turns
-that into exit status 2.
+Each raises InputError (a ValueError) with a one-line message naming the bad value; the
+command line turns that into exit status 2. The ``*_in`` forms also check that the value is
+still what it says once cast to the run's dtype (1e39 is finite in float64, inf in float32;
+1e-50 is positive in float64, 0 in float32).
 """
 
 import contextlib
@@ -46,6 +48,38 @@ def unit_interval(name: str, value: Any) -> float:
     if not 0.0 <= number <= 1.0:
         raise InputError(f"{name} must lie in [0, 1], got {value!r}")
     return number
+
+
+def in_dtype(name: str, value: float, dtype: Any) -> float:
+    """``value`` as the run's dtype represents it; InputError if that is not finite."""
+    dtype = np.dtype(dtype_name(dtype))
+    with np.errstate(over="ignore"):
+        cast = np.asarray(value, dtype)
+    if not np.isfinite(cast):
+        largest = np.finfo(dtype).max
+        raise InputError(f"{name} {value!r} is not finite in {dtype.name} (largest {largest:.4g})")
+    return value
+
+
+def finite_in(name: str, value: Any, dtype: Any) -> float:
+    return in_dtype(name, finite(name, value), dtype)
+
+
+def positive_in(name: str, value: Any, dtype: Any) -> float:
+    number = finite_in(name, value, dtype)
+    if number <= 0 or np.asarray(number, dtype_name(dtype)) == 0:
+        raise InputError(f"{name} must be positive in {dtype_name(dtype)}, got {value!r}")
+    return number
+
+
+def unit_interval_in(name: str, value: Any, dtype: Any) -> float:
+    return in_dtype(name, unit_interval(name, value), dtype)
+
+
+def at_most(name: str, value: int, maximum: int, why: str) -> int:
+    if value > maximum:
+        raise InputError(f"{name} must be at most {maximum} ({why}), got {value!r}")
+    return value
 
 
 def at_least(name: str, value: Any, minimum: int) -> int:

@@ -2,12 +2,21 @@
 
 Each subcommand lives in its own module here and registers itself through ``register``.
 An InputError from the library, or a bad argument, becomes one line on stderr and exit
-status 2; Ctrl-C becomes status 130; neither prints a traceback.
+status 2; neither prints a traceback.
+
+Ctrl-C never raises inside a compiled call. SIGINT is caught in C by Python's wakeup file
+descriptor, so a watcher thread sees it at once even while XLA runs: it sets a flag that long
+commands poll between compiled calls (:func:`interrupt_requested`), which lets them stop
+cleanly; if the command has not stopped ``GRACE_SECONDS`` later (a call that is still running,
+a command that does not poll), the watcher prints the same one line and ends the process with
+status 130. Files are written atomically, so neither way leaves a half-written result.
 """
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from xent_jax import __version__
@@ -38,17 +47,82 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GRACE_SECONDS = 1.5  # from Ctrl-C to exit when a command has not stopped by itself
+INTERRUPTED = 130
+_interrupt = threading.Event()
+_watching = threading.Lock()
+
+
+def interrupt_requested() -> bool:
+    """True once Ctrl-C was pressed: long commands poll this between compiled calls."""
+    return _interrupt.is_set()
+
+
+_leaving = threading.Lock()  # one exit: the watcher's or main's, whichever comes first
+
+
+def _leave(status: int, line: str = "") -> None:
+    _leaving.acquire()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    if line:
+        os.write(2, (line + "\n").encode())
+    os._exit(status)  # no interpreter teardown: nothing left to run inside XLA
+
+
+def _give_up() -> None:
+    _leave(INTERRUPTED, "xent-jax: interrupted")
+
+
+def _watch(read_fd: int) -> None:
+    while True:
+        try:
+            data = os.read(read_fd, 64)
+        except InterruptedError:
+            continue
+        if not data or signal.SIGINT not in data:
+            continue
+        if _interrupt.is_set():  # a second Ctrl-C: stop waiting
+            _give_up()
+        _interrupt.set()
+        timer = threading.Timer(GRACE_SECONDS, _give_up)
+        timer.daemon = True
+        timer.start()
+
+
+def _install_interrupt_handler() -> None:
+    """Route SIGINT to the watcher thread (once per process, main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or not _watching.acquire(False):
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    # The Python-level handler must not raise: the watcher thread does the work.
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
+    threading.Thread(target=_watch, args=(read_fd,), name="xent-jax-sigint", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; ``argv`` None means the process's own command line (and only then is
+    Ctrl-C routed through the watcher, so an embedding program keeps its own SIGINT)."""
+    if argv is None:
+        _install_interrupt_handler()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        if _interrupt.is_set():  # a real Ctrl-C, handled: leave before the teardown can hang
+            _leave(status)
+        return status
     except (UsageError, InputError) as error:
         print(f"xent-jax: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # in-process callers' Ctrl-C (no watcher installed)
         print("xent-jax: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # the reader went away (``xent-jax ... --json | head``)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

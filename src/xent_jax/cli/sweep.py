@@ -2,7 +2,7 @@
 
 import argparse
 import json
-import os
+import re
 import sys
 
 from xent_jax._validate import DTYPES
@@ -10,6 +10,16 @@ from xent_jax.errors import InputError
 from xent_jax.training import OPTIMIZERS, RULES
 
 DEFAULT_RESOLUTION = 256
+# argparse takes "-1e-3" for an option (its own pattern knows only -1 and -1.5): any number
+# with a minus sign, exponent or not, is a value here.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -18,12 +28,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="train from every start of a (w0, b0) grid: the plateau atlas",
         description=(
             "Train one sigmoid neuron from every point of a grid of initial (w0, b0) and map "
-            "its takeoff and half-error epochs. Writes DIR/sweep.npz, DIR/sweep.json and "
-            "DIR/atlas.png; an interrupted sweep continues with --resume."
+            "its takeoff and half-error epochs. Writes DIR/sweep.zarr, DIR/sweep.npz, "
+            "DIR/sweep.json and DIR/atlas.png; an interrupted sweep continues with --resume."
         ),
     )
+    sweep._negative_number_matcher = _NEGATIVE_NUMBER
     sweep.add_argument("--loss", default="mse,ce", help="comma-separated: mse, ce (default both)")
-    lo_hi = dict(nargs=2, type=float, default=(-4.0, 4.0), metavar=("LO", "HI"))
+    lo_hi = dict(nargs=2, type=_number, default=(-4.0, 4.0), metavar=("LO", "HI"))
     sweep.add_argument("--w-range", **lo_hi, help="initial weights w0 (default -4 4)")
     sweep.add_argument("--b-range", **lo_hi, help="initial biases b0 (default -4 4)")
     sweep.add_argument(
@@ -41,8 +52,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="ETA|LOSS=ETA",
         help="η for every loss, or LOSS=ETA (repeatable); default: mse=0.15, ce=0.005",
     )
-    sweep.add_argument("--x", type=float, default=1.0, help="input (default 1)")
-    sweep.add_argument("--y", type=float, default=0.0, help="target in [0, 1] (default 0)")
+    sweep.add_argument("--x", type=_number, default=1.0, help="input (default 1)")
+    sweep.add_argument("--y", type=_number, default=0.0, help="target in [0, 1] (default 0)")
     sweep.add_argument("--rule", default="autodiff", help=" or ".join(RULES))
     sweep.add_argument("--optimizer", default="sgd", help=", ".join(OPTIMIZERS))
     sweep.add_argument("--dtype", default="float32", help=" or ".join(DTYPES))
@@ -50,7 +61,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     mode = sweep.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the sweep in DIR")
     mode.add_argument("--force", action="store_true", help="replace the sweep in DIR")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--quiet", action="store_true", help="no plan, progress bar or summary")
     sweep.add_argument("--json", action="store_true", help="print sweep.json on stdout")
     sweep.set_defaults(run=run_sweep)
 
@@ -78,32 +89,13 @@ def parse_learning_rates(values: list[str]) -> float | dict[str, float] | None:
     return plain if plain is not None else rates
 
 
-def use_all_cpu_cores() -> None:
-    """One JAX CPU device per core, so the sharded sweep keeps every core busy.
+def build_spec(args: argparse.Namespace):
+    """The sweep's settings from the command line; every bad value fails here, before JAX
+    starts and before anything is created."""
+    from xent_jax.sweep.spec import SweepSpec
 
-    Must run before JAX's first computation; does nothing when the user set
-    ``--xla_force_host_platform_device_count`` or the backend is already running (the
-    sweep then uses the devices it finds).
-    """
-    import jax
-
-    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
-        return
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        jax.config.update("jax_num_cpu_devices", cores)
-    except RuntimeError:  # backend already initialised (e.g. main() called in-process)
-        pass
-
-
-def run_sweep(args: argparse.Namespace) -> int:
-    from xent_jax import sweep
-
-    params = dict(
-        losses=args.loss,
+    return SweepSpec.build(
+        args.loss,
         w_range=tuple(args.w_range),
         b_range=tuple(args.b_range),
         resolution=args.resolution,
@@ -115,21 +107,56 @@ def run_sweep(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         dtype=args.dtype,
     )
-    sweep.sweep_config(**params)  # every bad value fails here, before JAX starts
+
+
+def _figure(result) -> bytes:
+    import io
+
+    from xent_jax.plots import atlas
+
+    buffer = io.BytesIO()
+    atlas.atlas_figure(result).savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from xent_jax import _io
+    from xent_jax.cli import interrupt_requested
+
+    spec = build_spec(args)
+    if args.resume and args.force:
+        raise InputError("--resume and --force exclude each other")
+    _io.check_out_path(args.out)
+    from xent_jax.devices import use_all_cpu_cores
+
     use_all_cpu_cores()
-    progress = not args.quiet and sys.stderr.isatty()
+    from xent_jax.sweep import store
+
+    bar = _progress_bar() if not args.quiet and sys.stderr.isatty() else None
     try:
-        summary = sweep.write_sweep(
-            args.out, resume=args.resume, force=args.force, progress=progress, **params
+        summary = store.write_sweep(
+            args.out,
+            spec,
+            resume=args.resume,
+            force=args.force,
+            figure=_figure,
+            on_chunk=None if bar is None else bar.update,
+            notify=lambda line: print(f"xent-jax: {line}", file=sys.stderr),
+            should_stop=interrupt_requested,
         )
-    except KeyboardInterrupt:
-        kept = len(_chunk_files(args.out))
+    except store.OutputInTheWay as error:
+        raise InputError(f"{error}; use --resume to continue it or --force to replace it") from None
+    except store.SweepInterrupted as stopped:
+        if bar is not None:
+            bar.close()
         print(
-            f"xent-jax: interrupted: {kept} finished chunks kept in {args.out}; "
+            f"xent-jax: interrupted: {stopped.kept} finished chunks kept in {args.out}; "
             "continue with --resume",
             file=sys.stderr,
         )
         return 130
+    if bar is not None:
+        bar.close()
     if args.json:
         print(json.dumps(summary))
     elif not args.quiet:
@@ -137,14 +164,30 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chunk_files(out: str) -> list[str]:
-    from xent_jax import sweep
+class _Bar:
+    """A tqdm bar over chunks, created at the first finished chunk (when the total is known)."""
 
+    def __init__(self, tqdm):
+        self.tqdm, self.bar = tqdm, None
+
+    def update(self, chunk, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = self.tqdm(
+                total=total, initial=done - 1, unit="chunk", file=sys.stderr, desc="sweep"
+            )
+        self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress_bar() -> "_Bar | None":
     try:
-        names = os.listdir(os.path.join(out, sweep.CHUNKS_DIR))
-    except OSError:
-        return []
-    return [n for n in names if n.endswith(".npz")]
+        from tqdm import tqdm
+    except ImportError:  # the optional extra `progress` is not installed
+        return None
+    return _Bar(tqdm)
 
 
 def format_summary(summary: dict, out: str) -> str:
@@ -163,5 +206,5 @@ def format_summary(summary: dict, out: str) -> str:
             f"{100 * takeoff['censored_fraction']:.1f}%, half-error censored "
             f"{100 * half['censored_fraction']:.1f}%, median half-error epoch {half['median']}"
         )
-    lines.append(f"wrote {out}/sweep.npz, sweep.json, atlas.png")
+    lines.append(f"wrote {out}/sweep.zarr, sweep.npz, sweep.json, atlas.png")
     return "\n".join(lines)

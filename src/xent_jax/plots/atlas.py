@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from xent_jax.experiments import SEED_STARTS
-from xent_jax.sweep import SweepResult
+from xent_jax.sweep.result import SweepResult
 from xent_jax.training import LOSS_TITLES
 
 CENSORED_COLOUR = "#bdbdbd"

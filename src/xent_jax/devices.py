@@ -1,0 +1,45 @@
+"""JAX devices: one CPU device per core, and what a sweep records about its layout.
+
+On a CPU, XLA runs one device's elementwise loop on one thread, so a sharded computation keeps
+every core busy only with one CPU device per core; that has to be asked for before JAX's
+first computation, which is why entry points (the command line, the benchmarks, the figure
+scripts) call :func:`use_all_cpu_cores` first.
+"""
+
+import os
+from typing import Any
+
+import jax
+
+
+def use_all_cpu_cores() -> None:
+    """One JAX CPU device per core, so a sharded sweep keeps every core busy.
+
+    Must run before JAX's first computation; does nothing when the user set
+    ``--xla_force_host_platform_device_count`` or the backend is already running (the
+    sweep then uses the devices it finds).
+    """
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        jax.config.update("jax_num_cpu_devices", cores)
+    except RuntimeError:  # backend already initialised (e.g. main() called in-process)
+        pass
+
+
+def device_count() -> int:
+    """Devices of all processes (``jax.device_count()``): what a sweep is sharded over."""
+    return jax.device_count()
+
+
+def layout() -> dict[str, Any]:
+    """The device layout a computation ran on: platform, devices of all processes, processes."""
+    return {
+        "platform": jax.local_devices()[0].platform,
+        "device_count": jax.device_count(),
+        "process_count": jax.process_count(),
+    }
