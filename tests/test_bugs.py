@@ -81,3 +81,20 @@ def test_cli_unwritable_out_fails_before_training(tmp_path, capsys):
     assert main(["bugs", "--out", str(blocker / "sub")]) == 2
     assert "cannot create output directory" in capsys.readouterr().err
     assert blocker.read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    "seed, message",
+    [("-1", "seed must be at least 0"), ("99999999999999999999", "seed must be below 2**32")],
+)
+def test_cli_bad_seed_creates_nothing(seed, message, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["bugs", "--seed", seed, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_cli_recorded_steps_are_bounded(capsys):
+    assert main(["bugs", "--steps", "100000000"]) == 2
+    assert "steps must be at most" in capsys.readouterr().err

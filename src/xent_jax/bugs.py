@@ -29,6 +29,7 @@ import optax
 
 from xent_jax import _validate
 from xent_jax.descent import descend
+from xent_jax.errors import InputError
 from xent_jax.softmax import LogitsLookLikeProbabilitiesWarning, softmax_cross_entropy
 
 MODES = ("correct", "double_softmax", "probabilities_as_logits")
@@ -67,6 +68,32 @@ class History(NamedTuple):
     accuracy: np.ndarray
 
 
+MAX_STEPS = 1_000_000  # the per-step history is recorded: 3 runs × 3 float32 arrays
+
+
+def check_settings(
+    seed: int = 0,
+    num_classes: int = 3,
+    per_class: int = 100,
+    steps: int = 300,
+    learning_rate: float = 0.5,
+) -> dict:
+    """The settings of :func:`train_three_ways`, checked (InputError naming a bad one)."""
+    seed = _validate.at_least("seed", seed, 0)
+    if seed >= 2**32:
+        raise InputError(f"seed must be below 2**32, got {seed}")
+    steps = _validate.at_least("steps", steps, 1)
+    if steps > MAX_STEPS:
+        raise InputError(f"steps must be at most {MAX_STEPS} (each step is recorded), got {steps}")
+    return {
+        "seed": seed,
+        "num_classes": _validate.at_least("num_classes", num_classes, 2),
+        "per_class": _validate.at_least("per_class", per_class, 1),
+        "steps": steps,
+        "learning_rate": _validate.positive("learning_rate", learning_rate),
+    }
+
+
 def train_three_ways(
     seed: int = 0,
     num_classes: int = 3,
@@ -89,10 +116,8 @@ def train_three_ways(
       ``final_loss``, ``final_grad_norm``, ``initial_grad_norm``, ``accuracy`` and
       ``warned`` (whether ``softmax_cross_entropy`` warned on the trained model's outputs).
     """
-    num_classes = _validate.at_least("num_classes", num_classes, 2)
-    per_class = _validate.at_least("per_class", per_class, 1)
-    steps = _validate.at_least("steps", steps, 1)
-    learning_rate = _validate.positive("learning_rate", learning_rate)
+    settings = check_settings(seed, num_classes, per_class, steps, learning_rate)
+    seed, num_classes, per_class, steps, learning_rate = settings.values()
     x, y = blobs(seed, num_classes, per_class)
     init = 0.1 * np.random.default_rng(seed + 1).normal(size=(x.shape[1] + 1, num_classes))
     params0 = {"w": jnp.asarray(init[:-1], jnp.float32), "b": jnp.asarray(init[-1], jnp.float32)}
