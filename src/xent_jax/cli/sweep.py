@@ -130,11 +130,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     from xent_jax.devices import use_all_cpu_cores
 
     use_all_cpu_cores()
-    from xent_jax.sweep import store
+    from xent_jax.sweep import directory, runner
 
     bar = _progress_bar() if not args.quiet and sys.stderr.isatty() else None
     try:
-        summary = store.write_sweep(
+        summary = runner.write_sweep(
             args.out,
             spec,
             resume=args.resume,
@@ -144,9 +144,9 @@ def run_sweep(args: argparse.Namespace) -> int:
             notify=lambda line: print(f"xent-jax: {line}", file=sys.stderr),
             should_stop=interrupt_requested,
         )
-    except store.OutputInTheWay as error:
+    except directory.OutputInTheWay as error:
         raise InputError(f"{error}; use --resume to continue it or --force to replace it") from None
-    except store.SweepInterrupted as stopped:
+    except directory.SweepInterrupted as stopped:
         if bar is not None:
             bar.close()
         print(

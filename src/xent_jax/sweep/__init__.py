@@ -5,8 +5,10 @@
 - :mod:`~xent_jax.sweep.compute`: the in-memory sweeps (:func:`sweep`, :func:`run_configs`,
   :func:`compare_optimizers`), chunk by chunk;
 - :mod:`~xent_jax.sweep.result`: :class:`SweepResult`, statistics, ``to_xarray()``;
-- :mod:`~xent_jax.sweep.store`: the resumable on-disk runner (:func:`write_sweep`,
-  :func:`load_sweep`) on a locked, checksummed Zarr v3 store.
+- :mod:`~xent_jax.sweep.store`: the checksummed Zarr v3 store and its verification;
+- :mod:`~xent_jax.sweep.directory`: the output directory's lock and what the sweep owns there;
+- :mod:`~xent_jax.sweep.runner`: the resumable on-disk sweep (:func:`write_sweep`,
+  :func:`load_sweep`).
 
 The figure is drawn by callers (:mod:`xent_jax.plots.atlas`); nothing here plots or prints.
 """
@@ -21,18 +23,17 @@ from xent_jax.sweep.compute import (
     run_configs,
     sweep,
 )
-from xent_jax.sweep.result import FIELDS, SweepMetrics, SweepResult
-from xent_jax.sweep.spec import MAX_EPOCHS, MAX_RESOLUTION, SweepSpec
-from xent_jax.sweep.store import (
+from xent_jax.sweep.directory import (
     FIGURE_FILE,
     JSON_FILE,
     NPZ_FILE,
     STORE_DIR,
     OutputInTheWay,
     SweepInterrupted,
-    load_sweep,
-    write_sweep,
 )
+from xent_jax.sweep.result import FIELDS, SweepMetrics, SweepResult
+from xent_jax.sweep.runner import load_sweep, write_sweep
+from xent_jax.sweep.spec import MAX_EPOCHS, MAX_RESOLUTION, SweepSpec
 
 __all__ = [
     "CHUNK_BYTES",
