@@ -11,9 +11,14 @@ This module is the public API; the private modules behind it hold one concern ea
 - ``plots``, ``cli``: the edges.
 """
 
-from xent_jax import flow, information, network, sweep
+from xent_jax import datasets, flow, information, network, survival, sweep
 from xent_jax.derivation import Derivation, DerivationStep, NumericCheck, check_derivation, derive
+from xent_jax.errors import InputError
 from xent_jax.flow import learning_rate_study
+from xent_jax.fused_linear import (
+    fused_linear_cross_entropy,
+    vocab_parallel_linear_cross_entropy,
+)
 from xent_jax.metrics import CENSORED
 from xent_jax.network import compare_losses, train_network
 from xent_jax.neuron import (
@@ -25,6 +30,7 @@ from xent_jax.neuron import (
     sigmoid_cross_entropy,
     sigmoid_prime,
 )
+from xent_jax.settings import RunSettings
 from xent_jax.softmax import (
     LogitsLookLikeProbabilitiesWarning,
     binary_cross_entropy_with_logits,
@@ -33,7 +39,7 @@ from xent_jax.softmax import (
     nll_loss,
     softmax_cross_entropy,
 )
-from xent_jax.sweep import SweepMetrics, SweepResult, load_sweep, write_sweep
+from xent_jax.sweep import SweepMetrics, SweepResult, SweepSpec, load_sweep, write_sweep
 from xent_jax.training import LOSSES, OPTIMIZERS, RULES, Run, Trajectory, make_optimizer, train
 
 __version__ = "0.1.0"
@@ -45,18 +51,23 @@ __all__ = [
     "RULES",
     "Derivation",
     "DerivationStep",
+    "InputError",
     "LogitsLookLikeProbabilitiesWarning",
     "NumericCheck",
     "Run",
+    "RunSettings",
     "SweepMetrics",
     "SweepResult",
+    "SweepSpec",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_with_logits",
     "check_derivation",
     "compare_losses",
+    "datasets",
     "derive",
     "flow",
+    "fused_linear_cross_entropy",
     "information",
     "learning_rate_study",
     "load_sweep",
@@ -73,8 +84,10 @@ __all__ = [
     "sigmoid_cross_entropy",
     "sigmoid_prime",
     "softmax_cross_entropy",
+    "survival",
     "sweep",
     "train",
     "train_network",
+    "vocab_parallel_linear_cross_entropy",
     "write_sweep",
 ]
