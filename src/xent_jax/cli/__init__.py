@@ -33,7 +33,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from xent_jax.cli import core, demo, derive, learning_rate, network, softmax, sweep
+    from xent_jax.cli import (
+        core,
+        counterpoints,
+        demo,
+        derive,
+        learning_rate,
+        network,
+        softmax,
+        sweep,
+    )
 
     parser = _Parser(
         prog="xent-jax",
@@ -42,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xent-jax {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (demo, core, derive, sweep, learning_rate, softmax, network):
+    for module in (demo, core, derive, sweep, learning_rate, softmax, network, counterpoints):
         module.register(commands)
     return parser
 

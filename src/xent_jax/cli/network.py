@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import json
+import sys
 
 from xent_jax import _io, network, network_seeds
 from xent_jax.plots import network as plots
@@ -20,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
             "With --seeds N: four output/loss pairings (sigmoid + quadratic, sigmoid + "
             "binary cross-entropy, softmax + cross-entropy, linear + square loss) from a "
             "normal, a saturated-output and a saturated-hidden start over N seeds in one "
-            "vmapped run, with 95%% intervals; writes network_seeds.png and network_seeds.json."
+            "vmapped run, with 95% intervals; writes network_seeds.png and network_seeds.json."
         ),
     )
     parser.add_argument(
@@ -47,13 +48,35 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run_network)
 
 
+class Stopped(Exception):
+    """Ctrl-C seen between two compiled segments."""
+
+
+def stop_if_interrupted(_epochs_done: int) -> None:
+    """The library's ``between`` hook: leave the training loop once Ctrl-C was pressed."""
+    from xent_jax.cli import interrupt_requested
+
+    if interrupt_requested():
+        raise Stopped
+
+
+def interrupted(out) -> int:
+    print(f"xent-jax: interrupted: nothing new written to {out}", file=sys.stderr)
+    return 130
+
+
 def run_network(args: argparse.Namespace) -> int:
-    if args.seeds is not None:
-        return _run_seeds(args)
+    try:
+        return _run_seeds(args) if args.seeds is not None else _run_four(args)
+    except Stopped:
+        return interrupted(args.out)
+
+
+def _run_four(args: argparse.Namespace) -> int:
     epochs = network.RunSettings.epochs if args.epochs is None else args.epochs
     settings = network.RunSettings(epochs=epochs, seed=args.seed)  # validates
     out = _io.prepare_out_dir(args.out)  # before the work: a bad directory fails at once
-    runs = network.compare_losses(**dataclasses.asdict(settings))
+    runs = network.compare_losses(**dataclasses.asdict(settings), between=stop_if_interrupted)
     summaries = [run.summary() for run in runs]
     for name, make in (
         ("network_curves.png", plots.curves_figure),
@@ -73,7 +96,7 @@ def _run_seeds(args: argparse.Namespace) -> int:
     epochs = network_seeds.SeedSettings.epochs if args.epochs is None else args.epochs
     settings = network_seeds.SeedSettings(seeds=args.seeds, epochs=epochs, first_seed=args.seed)
     out = _io.prepare_out_dir(args.out)
-    conditions = network_seeds.train_seeds(settings)
+    conditions = network_seeds.train_seeds(settings, between=stop_if_interrupted)
     result = {"conditions": [c.summary() for c in conditions]}
     _io.save_figure(plots.seeds_figure(conditions), out / "network_seeds.png")
     _io.write_json(out / "network_seeds.json", result)

@@ -1,0 +1,102 @@
+"""``xent-jax linear-plateau`` and ``xent-jax calibration``: where the one-neuron story stops."""
+
+import argparse
+import io
+import json
+
+import numpy as np
+
+from xent_jax import _io, calibration, linear_plateau
+from xent_jax.cli.network import Stopped, interrupted, stop_if_interrupted
+from xent_jax.plots import counterpoints as plots
+from xent_jax.report.counterpoints import format_calibration, format_linear_plateau
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    plateau = commands.add_parser(
+        "linear-plateau",
+        help="a plateau with no sigmoid: a two-layer linear network from a small start",
+        description=(
+            "Learn y = s·x with a two-layer linear network a·b·x and the quadratic loss "
+            "½(ab − s)² by gradient descent from balanced starts a₀ = b₀ = √u₀ "
+            "(Saxe, McClelland & Ganguli 2014); compare the epochs to u = s/2 with the "
+            "closed form ln((s − u₀)/u₀)/(2ηs); write linear_plateau.png and "
+            "linear_plateau.json to DIR."
+        ),
+    )
+    _common(plateau)
+    plateau.add_argument(
+        "--strength", type=float, default=1.0, metavar="S", help="mode strength s (default 1)"
+    )
+    plateau.add_argument(
+        "--learning-rate", type=float, default=0.02, metavar="ETA", help="step η (default 0.02)"
+    )
+    plateau.set_defaults(run=run_linear_plateau)
+
+    calib = commands.add_parser(
+        "calibration",
+        help="calibration of the digits network under CE, label smoothing, quadratic and focal",
+        description=(
+            "Train the 64–30–10 digits network (softmax outputs) with cross-entropy, "
+            "cross-entropy with label smoothing 0.1, the quadratic loss on the softmax "
+            "outputs and focal loss (γ = 2); report test accuracy, NLL and ECE (15 bins), "
+            "before and after temperature scaling fitted on a held-out split; write "
+            "calibration.png, calibration.json and predictions.npz to DIR "
+            "(needs the extra xent-jax[network])."
+        ),
+    )
+    _common(calib)
+    calib.add_argument(
+        "--epochs", type=int, default=30, metavar="N", help="epochs per method (default 30)"
+    )
+    calib.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="split, init and batch seed (default 0)"
+    )
+    calib.set_defaults(run=run_calibration)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", default="xent-out", metavar="DIR", help="output directory (default ./xent-out)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+
+
+def run_linear_plateau(args: argparse.Namespace) -> int:
+    settings = linear_plateau.PlateauSettings(
+        strength=args.strength, learning_rate=args.learning_rate
+    )
+    out = _io.prepare_out_dir(args.out)
+    runs = linear_plateau.linear_plateau(settings)
+    result = {"runs": [run.summary() for run in runs]}
+    _io.save_figure(plots.linear_plateau_figure(runs), out / "linear_plateau.png")
+    _io.write_json(out / "linear_plateau.json", result)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(format_linear_plateau(result["runs"]))
+        print(f"linear_plateau.png and linear_plateau.json written to {out}")
+    return 0
+
+
+def run_calibration(args: argparse.Namespace) -> int:
+    settings = calibration.CalibrationSettings(epochs=args.epochs, seed=args.seed)
+    out = _io.prepare_out_dir(args.out)
+    try:
+        results = calibration.calibration_study(settings, between=stop_if_interrupted)
+    except Stopped:
+        return interrupted(out)
+    summary = {"methods": [r.summary() for r in results]}
+    buffer = io.BytesIO()
+    arrays = {f"{r.name}_probs": r.probs() for r in results}
+    arrays |= {f"{r.name}_logits": r.test_logits for r in results}
+    np.savez(buffer, labels=results[0].labels, **arrays)
+    _io.write_atomic(out / "predictions.npz", buffer.getvalue())
+    _io.save_figure(plots.reliability_figure(results), out / "calibration.png")
+    _io.write_json(out / "calibration.json", summary)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(format_calibration(summary["methods"]))
+        print(f"calibration.png, calibration.json and predictions.npz written to {out}")
+    return 0
