@@ -67,11 +67,11 @@ def reliability_figure(results: Sequence[MethodResult]) -> Figure:
             label="accuracy per bin",
         )
         _, accuracy_t, _ = reliability(scaled, result.labels)
-        ax.step(
-            edges[:-1],
+        ax.stairs(
             accuracy_t,
-            where="post",
+            edges,
             color="tab:orange",
+            lw=1.5,
             label=f"after T = {result.temperature:.2f}",
         )
         ax.plot([0, 1], [0, 1], "k:", lw=0.8, label="perfect calibration")
