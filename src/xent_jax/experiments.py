@@ -1,39 +1,65 @@
-"""The seed's comparison (Nielsen, ch. 3): two starts, both losses, both update rules.
+"""The seed's comparison (Nielsen, ch. 3) as numbers: two starts, both losses, both update rules.
 
-x = 1, y = 0, 300 epochs; starts (w0, b0) = (0.6, 0.9) (output 0.82) and (2, 2) (output
-0.98, saturated); the quadratic loss with η = 0.15, the cross-entropy with η = 0.005.
+The settings are :mod:`xent_jax.seed`'s. Besides the seed's eight runs there is one explicitly
+labelled extra case, the cross-entropy at the quadratic loss's η (:func:`matched_eta_run`), and
+the η-free comparison in gradient-flow time τ = η × epochs (:func:`flow_time_comparison`), where
+the seed's two different η no longer decide the picture. Text is made by :mod:`xent_jax.report`.
 """
 
 import itertools
 from typing import Any
 
+import numpy as np
+
+from xent_jax import flow, seed
 from xent_jax.errors import InputError
+from xent_jax.metrics import FRACTIONS
 from xent_jax.training import Run, train
 
-SEED_STARTS = ((0.6, 0.9), (2.0, 2.0))
-SEED_LEARNING_RATES = {"mse": 0.15, "ce": 0.005}
-SEED_EPOCHS = 300
-SEED_X, SEED_Y = 1.0, 0.0
+# Kept for the modules that read the seed's settings from here (the values live in seed.py).
+SEED_STARTS = seed.STARTS
+SEED_LEARNING_RATES = seed.LEARNING_RATES
+SEED_EPOCHS = seed.EPOCHS
+SEED_X, SEED_Y = seed.X, seed.Y
 
 
-def seed_runs(epochs: int = SEED_EPOCHS, dtype: str = "float32") -> list[Run]:
+def seed_runs(epochs: int = seed.EPOCHS, dtype: str = "float32") -> list[Run]:
     """Every run of the seed's table: 2 starts × 2 losses × 2 update rules."""
     return [
         train(
             loss,
             w0,
             b0,
-            learning_rate=SEED_LEARNING_RATES[loss],
+            learning_rate=seed.LEARNING_RATES[loss],
             epochs=epochs,
-            x=SEED_X,
-            y=SEED_Y,
+            x=seed.X,
+            y=seed.Y,
             rule=rule,
             dtype=dtype,
         )
         for (w0, b0), loss, rule in itertools.product(
-            SEED_STARTS, ("mse", "ce"), ("autodiff", "book")
+            seed.STARTS, ("mse", "ce"), ("autodiff", "book")
         )
     ]
+
+
+def matched_eta_run(
+    start: tuple[float, float] = seed.SATURATED_START,
+    epochs: int = seed.EPOCHS,
+    dtype: str = "float32",
+) -> Run:
+    """The labelled extra case: the cross-entropy (true gradient) at the quadratic loss's η."""
+    w0, b0 = start
+    return train(
+        "ce",
+        w0,
+        b0,
+        learning_rate=seed.LEARNING_RATES["mse"],
+        epochs=epochs,
+        x=seed.X,
+        y=seed.Y,
+        dtype=dtype,
+    )
 
 
 def find_run(runs: list[Run], **config: Any) -> Run:
@@ -44,76 +70,112 @@ def find_run(runs: list[Run], **config: Any) -> Run:
     return matches[0]
 
 
-def _epoch(value: int | None, epochs: int) -> str:
-    return f"not within {epochs} epochs" if value is None else f"epoch {value}"
+def _metrics(run: Run) -> dict[str, Any]:
+    return {
+        "final_output": run.final_output,
+        "half_error_epoch": run.half_error_epoch,
+        "takeoff_epoch": run.takeoff_epoch,
+        "learning_rate": run.settings.learning_rate,
+    }
 
 
-def rule_difference(runs: list[Run]) -> list[str]:
-    """How Nielsen's demo rule and the true gradient differ, in sentences with the numbers.
+def rule_difference(runs: list[Run]) -> list[dict[str, Any]]:
+    """How Nielsen's demo rule and the true gradient differ, per seed start, as numbers.
 
     For the quadratic loss the book's step ∂C/∂z = (a − y)σ′(z) is the true gradient, so the
-    two rules give identical runs. For the cross-entropy the book steps along
-    ∂C/∂a = (a − y)/σ′(z), which is the true gradient divided by σ′(z) = a(1 − a).
+    two rules give the same run (``mse_rules_agree``: final outputs within 1e-5). For the
+    cross-entropy the book steps along ∂C/∂a = (a − y)/σ′(z): its first step is
+    ``first_step_ratio`` = 1/σ′(z0) = 1/(a0(1 − a0)) times the true one.
     """
-    lines = []
-    for w0, b0 in SEED_STARTS:
+    rows = []
+    for w0, b0 in seed.STARTS:
         start = {"w0": w0, "b0": b0}
         mse_true = find_run(runs, loss="mse", rule="autodiff", **start)
         mse_book = find_run(runs, loss="mse", rule="book", **start)
         ce_true = find_run(runs, loss="ce", rule="autodiff", **start)
         ce_book = find_run(runs, loss="ce", rule="book", **start)
-        epochs = ce_true.config["epochs"]
         a0 = ce_true.initial_output
-        same = abs(mse_true.final_output - mse_book.final_output) < 1e-5
-        lines.append(
-            f"start (w0, b0) = ({w0:g}, {b0:g}), a0 = {a0:.3f}: "
-            f"quadratic, both rules {'the same run' if same else 'DIFFERENT'} "
-            f"(a -> {mse_true.final_output:.3f}, half error at "
-            f"{_epoch(mse_true.half_error_epoch, epochs)}, takeoff at "
-            f"{_epoch(mse_true.takeoff_epoch, epochs)}); "
-            f"cross-entropy, book rule a -> {ce_book.final_output:.3f} (half error at "
-            f"{_epoch(ce_book.half_error_epoch, epochs)}), true gradient a -> "
-            f"{ce_true.final_output:.3f} (half error {_epoch(ce_true.half_error_epoch, epochs)}); "
-            f"the book's first step is 1/σ′(z0) = {1 / (a0 * (1 - a0)):.1f} times the true one; "
-            f"takeoff at epoch {ce_book.takeoff_epoch} (book) and {ce_true.takeoff_epoch} (true)."
+        rows.append(
+            {
+                "w0": w0,
+                "b0": b0,
+                "epochs": ce_true.settings.epochs,
+                "initial_output": a0,
+                "mse_rules_agree": abs(mse_true.final_output - mse_book.final_output) < 1e-5,
+                "mse": _metrics(mse_true),
+                "ce_book": _metrics(ce_book),
+                "ce_true": _metrics(ce_true),
+                "first_step_ratio": 1 / (a0 * (1 - a0)),  # 1/σ′(z0)
+            }
         )
-    return lines
+    return rows
 
 
-def conclusions(runs: list[Run]) -> list[str]:
-    """What the book's rule changes, and does not change, in the seed's conclusions."""
-    saturated = {"w0": SEED_STARTS[1][0], "b0": SEED_STARTS[1][1]}
-    ce_true = find_run(runs, loss="ce", rule="autodiff", **saturated)
-    ce_book = find_run(runs, loss="ce", rule="book", **saturated)
-    mse = find_run(runs, loss="mse", rule="autodiff", **saturated)
-    epochs = ce_true.config["epochs"]
-    eta = ce_true.config["learning_rate"]
-    matched = train(
-        "ce",
-        ce_true.config["w0"],
-        ce_true.config["b0"],
-        learning_rate=mse.config["learning_rate"],
-        epochs=epochs,
-        x=SEED_X,
-        y=SEED_Y,
-        dtype=ce_true.config["dtype"],
-    )
+def conclusions(runs: list[Run], matched: Run) -> dict[str, Any]:
+    """What the book's rule changes, and does not change, at the saturated seed start.
+
+    Args:
+      runs: :func:`seed_runs`.
+      matched: :func:`matched_eta_run`, the labelled case of the cross-entropy at the
+        quadratic loss's η.
+
+    Returns:
+      The numbers the seed's conclusions rest on: ``initial_output``, ``epochs``, the runs'
+      metrics (``ce_book``, ``ce_true``, ``mse``, ``ce_at_mse_eta``) and ``step_factor``
+      1/(a0(1 − a0)), the book's extra factor at the start.
+    """
+    w0, b0 = seed.SATURATED_START
+    ce_true = find_run(runs, loss="ce", rule="autodiff", w0=w0, b0=b0)
     a0 = ce_true.initial_output
-    return [
-        f"Changed: under the demo's rule the cross-entropy neuron falls from a = {a0:.2f} to "
-        f"{ce_book.final_output:.3f} in {epochs} epochs at η = {eta:g}; that speed comes from the "
-        "missing σ′ factor, which multiplies each step by 1/(a(1 − a)) "
-        f"({1 / (a0 * (1 - a0)):.0f} at a = {a0:.2f}). With the true gradient and the same η the "
-        f"output only falls to {ce_true.final_output:.3f}.",
-        "Unchanged: the shape of learning. With the true gradient the cross-entropy neuron "
-        f"learns fastest at the start (takeoff epoch {ce_true.takeoff_epoch}: its step only "
-        "shrinks as the error shrinks), while the quadratic loss sits on a plateau "
-        f"(takeoff epoch {mse.takeoff_epoch}, half error at "
-        f"{_epoch(mse.half_error_epoch, epochs)}): the gradient a − y is largest exactly when the "
-        "neuron is most wrong, σ′(z)(a − y) is not.",
-        "The absolute speeds were never comparable across the two η (the seed says so itself). "
-        f"At the quadratic's own η = {mse.config['learning_rate']:g} the true-gradient "
-        f"cross-entropy halves its error at {_epoch(matched.half_error_epoch, epochs)} "
-        f"(final a = {matched.final_output:.3f}), against {_epoch(mse.half_error_epoch, epochs)} "
-        "for the quadratic loss.",
-    ]
+    return {
+        "start": [w0, b0],
+        "initial_output": a0,
+        "epochs": ce_true.settings.epochs,
+        "ce_book": _metrics(find_run(runs, loss="ce", rule="book", w0=w0, b0=b0)),
+        "ce_true": _metrics(ce_true),
+        "mse": _metrics(find_run(runs, loss="mse", rule="autodiff", w0=w0, b0=b0)),
+        "ce_at_mse_eta": _metrics(matched),
+        "step_factor": 1 / (a0 * (1 - a0)),
+    }
+
+
+def flow_time_comparison(
+    starts: tuple[tuple[float, float], ...] = seed.STARTS,
+    fractions: tuple[float, ...] = FRACTIONS,
+) -> list[dict[str, Any]]:
+    """The η-free comparison: flow time τ_f to reach f·e_0, both losses, each seed start.
+
+    From the closed forms (:func:`xent_jax.flow.error_fraction_flow_time`, x = 1, y = 0): what
+    any small enough η gives, in epochs τ_f/η. The seed's own runs, as a labelled case, cover
+    τ = η × 300: 45 for the quadratic loss at η = 0.15, 1.5 for the cross-entropy at 0.005.
+    """
+    rows = []
+    for w0, b0 in starts:
+        z0 = w0 * seed.X + b0
+        times = {
+            loss: [float(flow.error_fraction_flow_time(loss, z0, f, x=seed.X)) for f in fractions]
+            for loss in ("mse", "ce")
+        }
+        rows.append(
+            {
+                "start": [w0, b0],
+                "z0": z0,
+                "fractions": list(fractions),
+                "flow_time": times,
+                "ratio": [m / c for m, c in zip(times["mse"], times["ce"], strict=True)],
+                "seed_horizon": {
+                    loss: eta * seed.EPOCHS for loss, eta in seed.LEARNING_RATES.items()
+                },
+            }
+        )
+    return rows
+
+
+def output_speed_peak() -> dict[str, float]:
+    """Where the output error falls fastest on the flow, per unit τ, one sample (x = 1, y = 0).
+
+    Cross-entropy: −de/dτ = 2e²(1 − e), zero as e → 1, largest at e = 2/3; quadratic:
+    2e³(1 − e)², largest at e = 3/5. Returned from a fine grid of :func:`flow.flow_speed`.
+    """
+    e = np.linspace(1e-4, 1 - 1e-4, 99_999)
+    return {loss: float(e[np.argmax(flow.flow_speed(loss, e))]) for loss in ("mse", "ce")}

@@ -237,6 +237,25 @@ class LearningRateStudy:
         }
 
 
+def check_study(learning_rates: Sequence[float], flow_time: float) -> tuple[list[float], float]:
+    """The study's η values and flow time, validated, its work bounded before any is done.
+
+    Each run takes ⌈τ/η⌉ epochs, every one recorded: at most ``MAX_STUDY_EPOCHS``.
+    """
+    if len(learning_rates) == 0:
+        raise InputError("learning rates must not be empty")
+    etas = [_validate.positive("learning rate", eta) for eta in learning_rates]
+    horizon = _validate.positive("flow time", flow_time)
+    for eta in etas:
+        if horizon / eta > MAX_STUDY_EPOCHS:
+            raise InputError(
+                f"learning rate {eta:g} needs {horizon / eta:.3g} epochs to cover flow time "
+                f"{horizon:g}; the study runs at most {MAX_STUDY_EPOCHS:.0e} (raise the learning "
+                "rate or lower the flow time)"
+            )
+    return etas, horizon
+
+
 def learning_rate_study(
     learning_rates: Sequence[float] = DEFAULT_LEARNING_RATES,
     *,
@@ -264,20 +283,10 @@ def learning_rate_study(
     Returns:
       A :class:`LearningRateStudy`.
     """
-    if len(learning_rates) == 0:
-        raise InputError("learning rates must not be empty")
-    etas = [_validate.positive("learning rate", eta) for eta in learning_rates]
-    horizon = _validate.positive("flow time", flow_time)
+    etas, horizon = check_study(learning_rates, flow_time)
     _mirror(y)
     runs: dict[str, list[Run]] = {}
     deviation: dict[str, dict[float, float]] = {}
-    for eta in etas:  # bound the work before doing any
-        if horizon / eta > MAX_STUDY_EPOCHS:
-            raise InputError(
-                f"learning rate {eta:g} needs {horizon / eta:.3g} epochs to cover flow time "
-                f"{horizon:g}; the study runs at most {MAX_STUDY_EPOCHS:.0e} (raise the learning "
-                "rate or lower the flow time)"
-            )
     for loss in LOSSES:
         runs[loss], deviation[loss] = [], {}
         for eta in etas:

@@ -9,8 +9,6 @@ the first bad one, including values that are fine as Python floats but not in th
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 from xent_jax import _validate, datasets
 from xent_jax.datasets import Samples
 from xent_jax.errors import InputError
@@ -21,17 +19,6 @@ RULES = ("autodiff", "book")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 CUSTOM_OPTIMIZER = "custom"  # an optax GradientTransformation handed to ``train``
 MAX_EPOCHS = 2**31 - 1  # epochs are counted in int32
-
-
-def _in_dtype(name: str, value: float, dtype: np.dtype, *, positive: bool = False) -> float:
-    """``value`` rounded to ``dtype``; refused if that is not finite (or not > 0 if asked)."""
-    with np.errstate(over="ignore", under="ignore"):
-        rounded = dtype.type(value)
-    if not np.isfinite(rounded):
-        raise InputError(f"{name} {value:g} is not finite in {dtype.name}")
-    if positive and not rounded > 0:
-        raise InputError(f"{name} {value:g} rounds to 0 in {dtype.name}")
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,18 +59,16 @@ class RunSettings:
             _validate.choice("optimizer", self.optimizer, (*OPTIMIZERS, "custom")),
         )
         put(self, "dtype", _validate.dtype_name(self.dtype))
-        dtype = np.dtype(self.dtype)
-        put(self, "w0", _in_dtype("w0", _validate.finite("w0", self.w0), dtype))
-        put(self, "b0", _in_dtype("b0", _validate.finite("b0", self.b0), dtype))
+        dtype = self.dtype
+        put(self, "w0", _validate.finite_in("w0", self.w0, dtype))
+        put(self, "b0", _validate.finite_in("b0", self.b0, dtype))
         eta = _validate.positive("learning rate", self.learning_rate)
-        put(self, "learning_rate", _in_dtype("learning rate", eta, dtype, positive=True))
+        put(self, "learning_rate", _validate.positive_in("learning rate", eta, dtype))
         epochs = _validate.at_least("epochs", self.epochs, 1)
-        if epochs > MAX_EPOCHS:
-            raise InputError(f"epochs must be below 2^31, got {epochs}")
-        put(self, "epochs", epochs)
+        put(self, "epochs", _validate.at_most("epochs", epochs, MAX_EPOCHS, "epochs are int32"))
         data = datasets.load(self.data)
         for i, x in enumerate(data.x):
-            _in_dtype(f"data sample {i}: x", x, dtype)
+            _validate.finite_in(f"data sample {i}: x", x, dtype)
         put(self, "data", data)
 
     @classmethod

@@ -1,20 +1,38 @@
-"""``xent-jax demo``: the main job. The seed's comparison, the σ′ table and figures."""
+"""``xent-jax demo``: the main job. The seed's comparison, the σ′ table, the η-free comparison,
+the one-sample curves over z0, the atlases and their figures."""
 
 import argparse
 import time
 
-from xent_jax import _io, experiments, proof, sweep, training
-from xent_jax.cli.core import format_gradient_table, format_run
-from xent_jax.cli.sweep import DEFAULT_RESOLUTION, use_all_cpu_cores
+import numpy as np
+
+from xent_jax import _io, datasets, experiments, flow, proof, seed, survival, sweep
+from xent_jax.cli.sweep import DEFAULT_RESOLUTION
+from xent_jax.devices import use_all_cpu_cores
+from xent_jax.plots import atlas as atlas_plots
+from xent_jax.plots import flow as flow_plots
 from xent_jax.plots import runs as run_plots
+from xent_jax.report import landscape
+from xent_jax.report.seed import (
+    format_conclusions,
+    format_flow_comparison,
+    format_gradient_table,
+    format_rule_difference,
+    format_run,
+)
+
+ESCAPE_Z0 = np.linspace(-2.0, 8.0, 101)  # the one-sample curves over z0
+DATA_ATLAS = {"data": "separable", "learning_rate": 0.5, "epochs": 600}  # one η for both: fair in τ
+SURVIVAL_AT = (1.0, 10.0, 100.0)  # flow times at which the survival curves are read out
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser(
         "demo",
         help="run the seed's experiments and write figures and summary.json",
-        description="The seed's comparison under both update rules, the σ′ gradient table and "
-        "figures, written to DIR.",
+        description="The seed's comparison under both update rules, the σ′ gradient table, the "
+        "η-free comparison in flow time, the one-sample curves over z0, a one-sample and a "
+        "genuinely 2-D atlas; figures and summary.json written to DIR.",
     )
     demo.add_argument(
         "--out", default="xent-out", metavar="DIR", help="output directory (default ./xent-out)"
@@ -34,34 +52,41 @@ def run_demo(args: argparse.Namespace) -> int:
     fine = proof.gradient_table([z / 4 for z in range(-40, 41)])
     figures.append(_io.save_figure(run_plots.gradient_figure(fine), out / "gradients.png"))
 
-    print("\n== The seed's comparison (Nielsen ch. 3): x = 1, y = 0, 300 epochs ==")
+    print(f"\n== The seed's comparison (Nielsen ch. 3): {seed.describe()} ==")
     runs = experiments.seed_runs()
     for run in runs:
         print(format_run(run.summary()))
-    for w0, b0 in experiments.SEED_STARTS:
+    for w0, b0 in seed.STARTS:
         selected = [r for r in runs if (r.config["w0"], r.config["b0"]) == (w0, b0)]
-        fig = run_plots.seed_figure(
-            selected, f"Start (w0, b0) = ({w0:g}, {b0:g}), x = 1, y = 0: quadratic vs cross-entropy"
-        )
+        title = f"Start (w0, b0) = ({w0:g}, {b0:g}), {seed.describe()}: quadratic vs cross-entropy"
+        fig = run_plots.seed_figure(selected, title)
         figures.append(_io.save_figure(fig, out / f"seed_start_{w0:g}_{b0:g}.png"))
 
     print("\n== The book's rule against the true gradient ==")
     differences = experiments.rule_difference(runs)
-    conclusions = experiments.conclusions(runs)
-    for line in differences + conclusions:
+    matched = experiments.matched_eta_run()
+    conclusions = experiments.conclusions(runs, matched)
+    for line in format_rule_difference(differences) + format_conclusions(conclusions):
         print(f"- {line}")
 
-    print(f"\n== Plateau atlas: {DEFAULT_RESOLUTION}² starts (w0, b0) in [−4, 4]², 300 epochs ==")
-    atlas = sweep.demo_atlas(out / "atlas.png", resolution=DEFAULT_RESOLUTION)
-    figures.append(out / "atlas.png")
-    print(format_atlas(atlas))
+    print("\n== The η-free comparison: gradient-flow time τ = η × epochs (closed form) ==")
+    comparison = experiments.flow_time_comparison()
+    for line in format_flow_comparison(comparison):
+        print(f"- {line}")
+    curves = flow.escape_curves(ESCAPE_Z0)
+    figures.append(_io.save_figure(flow_plots.escape_figure(curves), out / "escape_over_z0.png"))
+
+    atlases = _atlases(out, DEFAULT_RESOLUTION, figures)
 
     summary = {
         "gradient_table": table,
         "seed_runs": [r.summary() for r in runs],
         "rule_difference": differences,
         "conclusions": conclusions,
-        "atlas": atlas.summary(),
+        "ce_at_mse_learning_rate": matched.summary(),
+        "flow_time_comparison": comparison,
+        "atlas": atlases["seed"],
+        "data_atlas": atlases["data"],
         "figures": [p.name for p in figures],
     }
     _io.write_json(out / "summary.json", summary)
@@ -72,19 +97,54 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_atlas(result: sweep.SweepResult) -> str:
-    lines = []
-    for loss, stats in result.summary()["statistics"].items():
-        takeoff, half = stats["takeoff_epoch"], stats["half_error_epoch"]
-        eta = result.config["learning_rates"][loss]
-        lines.append(
-            f"{training.LOSS_TITLES[loss]:>16}, η = {eta:g}: takeoff epoch median "
-            f"{takeoff['median']:g}, max {takeoff['max']}, "
-            f"censored {takeoff['censored_fraction']:.1%}; "
-            f"error halved within 300 epochs from {1 - half['censored_fraction']:.1%} of starts"
+def _half_error_statistics(result: sweep.SweepResult) -> dict:
+    config = result.config
+    return {
+        loss: survival.summarise(
+            m.half_error_epoch, config["learning_rates"][loss], config["epochs"]
         )
-    lines.append(
-        f"({result.runs} runs at {result.config_epochs_per_second / 1e6:.0f} M config-epochs/s "
-        f"on {result.device_count} device(s))"
+        for loss, m in result.metrics.items()
+    }
+
+
+def _atlases(out, resolution: int, figures: list) -> dict:
+    """The seed's one-sample atlas (a function of z0) and a 2-D one on several samples."""
+    print(
+        f"\n== Seed atlas: {resolution}² starts (w0, b0) in {seed.grid_text()}, {seed.describe()}"
+        " (one sample: every value is a function of z0 = w0·x + b0) =="
     )
-    return "\n".join(lines)
+    one = sweep.sweep(resolution=resolution, epochs=seed.EPOCHS)
+    figures.append(_io.save_figure(atlas_plots.atlas_figure(one), out / "atlas.png"))
+    stats = _half_error_statistics(one)
+    for line in landscape.format_statistics("half-error epoch", stats):
+        print(line)
+    exact = survival.exact_starts(
+        seed.STARTS, ("mse", "ce"), learning_rates=seed.LEARNING_RATES, epochs=seed.EPOCHS
+    )
+    for line in landscape.format_named_starts(exact):
+        print(line)
+
+    samples = datasets.load(DATA_ATLAS["data"])
+    eta, epochs = DATA_ATLAS["learning_rate"], DATA_ATLAS["epochs"]
+    about = datasets.DESCRIPTIONS[samples.text()]
+    print(
+        f"\n== A genuinely 2-D atlas: data {samples.text()!r} ({about}), both losses at "
+        f"η = {eta:g}, {epochs} epochs (τ up to {eta * epochs:g}) =="
+    )
+    two = sweep.sweep(resolution=resolution, epochs=epochs, learning_rate=eta, data=samples)
+    figures.append(_io.save_figure(atlas_plots.atlas_figure(two), out / "data_atlas.png"))
+    data_stats = _half_error_statistics(two)
+    for line in landscape.format_statistics("half-error epoch", data_stats):
+        print(line)
+    curves = {
+        loss: survival.survival_curve(m.half_error_epoch, eta, epochs, points=200)
+        for loss, m in two.metrics.items()
+    }
+    for line in landscape.format_survival(curves, SURVIVAL_AT):
+        print(line)
+    fig = atlas_plots.survival_figure(curves, f"data {samples.text()!r}, η = {eta:g}")
+    figures.append(_io.save_figure(fig, out / "data_survival.png"))
+    return {
+        "seed": {**one.summary(), "half_error_survival": stats, "exact_starts": exact},
+        "data": {**two.summary(), "half_error_survival": data_stats},
+    }

@@ -5,8 +5,9 @@ import json
 
 import numpy as np
 
-from xent_jax import _io, _validate, flow
+from xent_jax import _io, _validate, flow, seed
 from xent_jax.plots import flow as plots
+from xent_jax.report.learning_rate import format_summary
 
 # Starting logits z0 = w0 + b0 (x = 1, y = 0) for the matched-η-ratio curve.
 _RATIO_STARTS = np.linspace(-1.0, 5.0, 25)
@@ -46,33 +47,13 @@ def summarise(args: argparse.Namespace) -> tuple[flow.LearningRateStudy, dict]:
     summary = {
         **study.summary(),
         "mean_sigmoid_prime": flow.mean_sigmoid_prime(),
-        "matches": [flow.learning_rate_match(w0, b0) for w0, b0 in ((0.6, 0.9), (2.0, 2.0))],
+        "matches": [flow.learning_rate_match(w0, b0) for w0, b0 in seed.STARTS],
     }
     return study, summary
 
 
-def format_summary(summary: dict) -> str:
-    lines = [
-        f"start (w0, b0) = {tuple(summary['start'])}, τ = η × epochs up to {summary['flow_time']:g}"
-    ]
-    lines.append("max |a_t − a_flow(η·t)| (distance to the gradient flow, ∝ η):")
-    for loss, by_eta in summary["max_deviation_from_flow"].items():
-        cells = ", ".join(f"η = {eta}: {dev:.2e}" for eta, dev in by_eta.items())
-        lines.append(f"  {loss:<4} {cells}")
-    lines.append(f"mean of a(1 − a) over a in (0, 1): {summary['mean_sigmoid_prime']:.8f} (1/6)")
-    for match in summary["matches"]:
-        mse = ", ".join(f"×{m['ratio']:.3g} → {m['half_error_epoch']}" for m in match["mse"])
-        lines.append(
-            f"start {tuple(match['start'])}: cross-entropy η = {match['ce_learning_rate']:g} "
-            f"halves the error at epoch {match['ce_half_error_epoch']}; quadratic at η ratio {mse}"
-        )
-    return "\n".join(lines)
-
-
 def run_learning_rate(args: argparse.Namespace) -> int:
-    for eta in args.learning_rates:  # fail before creating anything
-        _validate.positive("learning rate", eta)
-    _validate.positive("flow time", args.flow_time)
+    flow.check_study(args.learning_rates, args.flow_time)  # fail before creating anything
     _validate.finite("w0", args.w0)
     _validate.finite("b0", args.b0)
     out = _io.prepare_out_dir(args.out)

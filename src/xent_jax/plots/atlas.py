@@ -5,7 +5,7 @@ epoch + 1 on the log scale. Censored runs (−1: never within the sweep's epochs
 flat grey that the colour map does not contain.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
@@ -15,9 +15,9 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from xent_jax.experiments import SEED_STARTS
+from xent_jax.seed import STARTS as SEED_STARTS
+from xent_jax.settings import LOSS_TITLES
 from xent_jax.sweep.result import SweepResult
-from xent_jax.training import LOSS_TITLES
 
 CENSORED_COLOUR = "#bdbdbd"
 FIELD_TITLES = {"takeoff_epoch": "takeoff epoch", "half_error_epoch": "half-error epoch"}
@@ -99,6 +99,8 @@ def atlas_figure(result: SweepResult, field: str = "takeoff_epoch") -> Figure:
     Returns:
       The figure (not saved).
     """
+    if result.config.get("samples", 1) > 1:
+        return data_atlas_figure(result)
     losses = list(result.metrics)
     epochs = result.config["epochs"]
     fig = Figure(figsize=(5.2 * len(losses) + 1.2, 8.6), layout="constrained")
@@ -140,7 +142,10 @@ def atlas_figure(result: SweepResult, field: str = "takeoff_epoch") -> Figure:
     cut.set_ylim(0.8, epochs * 1.5 + 1)
     cut.set_xlabel("initial pre-activation z0 = w0·x + b0 (along the map's diagonal)")
     cut.set_ylabel("epoch + 1 (log scale; gaps: censored)")
-    cut.set_title("1-D cut through both maps: where the plateau starts")
+    cut.set_title(
+        "1-D cut through both maps: with one sample every map is a function of z0 alone, "
+        "so this curve is the whole atlas"
+    )
     cut.legend(fontsize=7, ncol=2)
     swept = (result.config["resolution_w"], result.config["resolution_b"])
     drawn = (result.w0.size, result.b0.size)
@@ -183,4 +188,52 @@ def optimizer_figure(
     fig.colorbar(image, ax=axes, shrink=0.8).set_label(f"{FIELD_TITLES[field]}: {unit}, log scale")
     axes[0, 0].legend(handles=_legend_handles(results[names[0]]), loc="lower left", fontsize=7)
     fig.suptitle(f"{FIELD_TITLES[field]} by optimizer, {epochs} epochs")
+    return fig
+
+
+def data_atlas_figure(result: SweepResult) -> Figure:
+    """A multi-sample atlas, genuinely 2-D: takeoff (top) and half-error (bottom) maps per loss.
+
+    Colour is gradient-flow time η × (epoch + 1) on one log scale, so losses swept at different
+    η compare in τ. The samples are named in the title.
+    """
+    losses = list(result.metrics)
+    epochs = result.config["epochs"]
+    etas = [result.config["learning_rates"][loss] for loss in losses]
+    norm = LogNorm(vmin=min(etas), vmax=(epochs + 1) * max(etas))
+    fig = Figure(figsize=(4.6 * len(losses) + 1.4, 7.6), layout="constrained")
+    axes = fig.subplots(2, len(losses), squeeze=False)
+    for row, field in zip(axes, FIELD_TITLES, strict=True):
+        for ax, loss in zip(row, losses, strict=True):
+            image = _map(ax, result, loss, _shown(result, loss, field, time=True), norm)
+            ax.set_title(f"{ax.get_title()}: {FIELD_TITLES[field]}", fontsize=9)
+    fig.colorbar(image, ax=axes, shrink=0.8).set_label("η × (epoch + 1), log scale")
+    axes[0, 0].legend(handles=_legend_handles(result), loc="lower left", fontsize=7)
+    data = ", ".join(f"{x:g}:{y:g}" for x, y in result.config["data"])
+    fig.suptitle(
+        f"Atlas on {result.config['samples']} samples (x:y = {data}), full-batch mean loss, "
+        f"{epochs} epochs: w and b move independently, the map is 2-D"
+    )
+    return fig
+
+
+def survival_figure(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str
+) -> Figure:
+    """S(τ): the fraction of starts not yet at half error against flow time τ = η × epochs.
+
+    Every start counts, the censored ones as not escaped up to the horizon: the curve's end is
+    the censored fraction, not a median over the finished runs.
+    """
+    fig = Figure(figsize=(7, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for loss, (tau, alive) in curves.items():
+        ax.step(np.asarray(tau)[1:], np.asarray(alive)[1:], where="post", label=LOSS_TITLES[loss])
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("gradient-flow time τ = η × epochs (log scale)")
+    ax.set_ylabel("fraction of starts not yet at half error")
+    ax.set_title(f"Survival of the initial error, all starts: {title}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
     return fig

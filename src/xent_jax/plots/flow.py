@@ -5,8 +5,9 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from xent_jax import seed
 from xent_jax.flow import LearningRateStudy, flow_loss_speed, flow_speed
-from xent_jax.training import LOSS_TITLES
+from xent_jax.settings import LOSS_TITLES
 
 _LOSSES = ("mse", "ce")
 
@@ -110,11 +111,59 @@ def heuristic_figure(
     left.grid(alpha=0.3)
     right.plot(z0, ratios, label="gradient flow: τ½(quadratic) / τ½(cross-entropy)")
     right.axhline(6, color="k", ls="--", lw=1, label="heuristic: 6")
-    right.axhline(30, color="tab:red", ls=":", lw=1, label="seed's choice 0.15 / 0.005 = 30")
+    eta = seed.LEARNING_RATES
+    right.axhline(
+        eta["mse"] / eta["ce"],
+        color="tab:red",
+        ls=":",
+        lw=1,
+        label=f"seed's choice {eta['mse']:g} / {eta['ce']:g} = {eta['mse'] / eta['ce']:g}",
+    )
     right.set_xlabel("starting weighted input z0 = w0 + b0 (x = 1, target y = 0)")
     right.set_ylabel("matched η ratio (quadratic / cross-entropy)")
-    right.set_title("η ratio that equalises the half-error epoch")
+    right.set_title("η ratio that equalises the half-error epoch (criterion: ½ of the error)")
     right.set_ylim(0, 32)
     right.legend(fontsize="small")
     right.grid(alpha=0.3)
+    return fig
+
+
+_FRACTION_STYLE = ("-", "--", "-.", ":")
+
+
+def escape_figure(curves: dict) -> Figure:
+    """One-sample results as curves over z0 (:func:`xent_jax.flow.escape_curves`).
+
+    Left: the flow time τ_f(z0) to reach f × the initial error, both losses, one line style per
+    f; the seed's starts are marked. Right: the matched η ratio τ_f(quadratic)/τ_f(cross-entropy)
+    for each f, against the 1/6 heuristic's 6 and the leading term e^{z0}/(z0 + 1).
+    """
+    z0 = np.asarray(curves["z0"])
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for style, c in zip(_FRACTION_STYLE, curves["curves"], strict=False):
+        f = c["fraction"]
+        left.semilogy(
+            z0, c["mse"], style, color="tab:blue", label=f"{LOSS_TITLES['mse']}, f = {f:g}"
+        )
+        left.semilogy(
+            z0, c["ce"], style, color="tab:orange", label=f"{LOSS_TITLES['ce']}, f = {f:g}"
+        )
+        right.semilogy(z0, c["ratio"], style, color="k", label=f"f = {f:g}")
+    for w0, b0 in seed.STARTS:
+        left.axvline(w0 * seed.X + b0, color="red", lw=0.8, ls=":")
+    right.axhline(6, color="tab:green", lw=1, label="heuristic: 6")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lead = np.where(z0 > 0, np.exp(z0) / (z0 + 1), np.nan)
+    right.semilogy(z0, lead, color="tab:red", lw=1, alpha=0.6, label="e^{z0}/(z0 + 1)")
+    x = curves["x"]
+    for ax in (left, right):
+        ax.set_xlabel(f"starting weighted input z0 = w0·x + b0 (x = {x:g}, y = 0)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize="x-small", ncol=2 if ax is left else 1)
+    left.set_ylabel("flow time τ_f = η × epochs to reach f × the initial error")
+    left.set_title("Escape time over z0 (closed form, η → 0): the whole one-sample atlas")
+    right.set_ylabel("matched η ratio, quadratic / cross-entropy")
+    right.set_title("The ratio depends on the start and on the criterion f")
+    fig.suptitle("One sample: every (w0, b0) map is a function of z0; seed starts dotted")
     return fig

@@ -28,7 +28,7 @@ def seed_figure(runs: Sequence[Run], title: str) -> Figure:
     for column, loss in enumerate(("mse", "ce")):
         for run in (r for r in runs if r.config["loss"] == loss):
             c = run.config
-            epochs = np.arange(c["epochs"] + 1)
+            epochs = run.trajectory.epoch  # every epoch, or every k-th of a very long run
             label = f"{_RULE_LABEL[c['rule']]}, η = {c['learning_rate']:g}"
             for row, (field, _) in enumerate(_QUANTITIES):
                 axes[row, column].plot(

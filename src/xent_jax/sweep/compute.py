@@ -72,11 +72,18 @@ def compute_chunks(
                 return
             if chunk.loss not in runners:
                 runners[chunk.loss] = kernel.Runner(
-                    chunk.loss, spec.rule, spec.optimizer, spec.epochs, spec.dtype, rows * r_w
+                    chunk.loss,
+                    spec.rule,
+                    spec.optimizer,
+                    spec.epochs,
+                    spec.dtype,
+                    rows * r_w,
+                    samples=spec.samples,
                 )
             ww, bb = np.meshgrid(w0, b0[chunk.lo : chunk.hi])  # element [j, i] = (w0[i], b0[j])
+            x, y = spec.sample_inputs()
             inputs = kernel.Inputs(
-                ww.reshape(-1), bb.reshape(-1), spec.x, spec.y, spec.learning_rates[chunk.loss]
+                ww.reshape(-1), bb.reshape(-1), x, y, spec.learning_rates[chunk.loss]
             )
             m, seconds = runners[chunk.loss](inputs)
             yield chunk, SweepMetrics(*(f.reshape(-1, r_w) for f in m)), seconds

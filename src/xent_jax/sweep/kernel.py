@@ -74,7 +74,9 @@ def _program(loss, rule, optimizer, epochs, block, varying, devices):
             direction, opt, w0, b0, x, y, epochs, record=False, unroll=UNROLL
         )
         m = final.metrics
-        return m.takeoff_epoch, m.half_error_epoch, final.loss, final.output
+        # with N samples (x, y of shape (N,)): the mean loss and the mean output (1/N) Σ a_i
+        output = final.output if final.output.ndim == 0 else final.output.mean()
+        return m.takeoff_epoch, m.half_error_epoch, final.loss, output
 
     per_block = jax.vmap(one, in_axes=tuple(0 if n in varying else None for n in EVERYTHING))
 
@@ -105,9 +107,10 @@ class Runner:
       loss, rule, optimizer, epochs, dtype: as in :class:`~xent_jax.sweep.spec.SweepSpec`.
       n: configurations per call (padded to a whole number of blocks on every device).
       varying: the input names given per configuration; the others are scalars.
+      samples: N; with N > 1, x and y are (N,) arrays common to all configurations.
     """
 
-    def __init__(self, loss, rule, optimizer, epochs, dtype, n, varying=GRID):
+    def __init__(self, loss, rule, optimizer, epochs, dtype, n, varying=GRID, samples=1):
         self.dtype = np.dtype(dtype)
         self.varying = tuple(varying)
         local = tuple(jax.local_devices())
@@ -117,9 +120,12 @@ class Runner:
         fn, self.shardings = _program(
             loss, rule, optimizer, epochs, self.block, self.varying, local
         )
+        common = {"x": (samples,), "y": (samples,)} if samples > 1 else {}
         shapes = [
             jax.ShapeDtypeStruct(
-                (self.padded,) if name in self.varying else (), self.dtype, sharding=s
+                (self.padded,) if name in self.varying else common.get(name, ()),
+                self.dtype,
+                sharding=s,
             )
             for name, s in zip(EVERYTHING, self.shardings, strict=True)
         ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from xent_jax import _validate, training
+from xent_jax import _validate, datasets, training
 from xent_jax.errors import InputError
 from xent_jax.experiments import SEED_LEARNING_RATES
 
@@ -36,8 +36,10 @@ class SweepSpec:
       resolution_b: starts along b0.
       epochs: updates per run, 1 … ``MAX_EPOCHS``.
       learning_rates: loss -> η > 0, one per swept loss.
-      x: the input.
-      y: the target in [0, 1].
+      x: the input of the one-sample sweep.
+      y: the target in [0, 1] of the one-sample sweep.
+      data: N ≥ 2 samples ((x, y) pairs) instead of x, y: full-batch descent on the mean loss,
+        which makes the (w0, b0) map genuinely 2-D; empty for one sample (x, y).
       rule: ``"autodiff"`` or ``"book"``.
       optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
       dtype: ``"float32"`` or ``"float64"``.
@@ -57,6 +59,7 @@ class SweepSpec:
     )
     x: float = 1.0
     y: float = 0.0
+    data: tuple[tuple[float, float], ...] = ()
     rule: str = "autodiff"
     optimizer: str = "sgd"
     dtype: str = "float32"
@@ -80,6 +83,7 @@ class SweepSpec:
             "learning_rates": rates,
             "x": _validate.finite_in("x", self.x, dtype),
             "y": _validate.unit_interval_in("y", self.y, dtype),
+            "data": _data(self.data, dtype),
             "rule": _validate.choice("rule", self.rule, training.RULES),
             "optimizer": _validate.choice("optimizer", self.optimizer, training.OPTIMIZERS),
             "dtype": dtype,
@@ -99,6 +103,7 @@ class SweepSpec:
         learning_rate: float | Mapping[str, float] | None = None,
         x: float = 1.0,
         y: float = 0.0,
+        data: Any = None,
         rule: str = "autodiff",
         optimizer: str = "sgd",
         dtype: Any = "float32",
@@ -115,6 +120,8 @@ class SweepSpec:
             (0.15 for the quadratic loss, 0.005 for the cross-entropy).
           x: the input.
           y: the target in [0, 1].
+          data: N samples instead of x, y (anything :func:`xent_jax.datasets.load` takes: pairs,
+            ``"x:y,x:y"``, a CSV path, a built-in name); one sample becomes x, y.
           rule: ``"autodiff"`` (the true gradient) or ``"book"`` (Nielsen's demo rule).
           optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
           dtype: ``"float32"`` or ``"float64"``.
@@ -138,6 +145,9 @@ class SweepSpec:
             rates = {loss: learning_rate.get(loss, SEED_LEARNING_RATES[loss]) for loss in names}
         else:
             rates = dict.fromkeys(names, learning_rate)
+        samples = () if data is None else datasets.load(data).pairs()
+        if len(samples) == 1:  # the one-sample sweep, whatever its spelling
+            (x, y), samples = samples[0], ()
         return cls(
             losses=names,
             w_range=w_range,
@@ -148,6 +158,7 @@ class SweepSpec:
             learning_rates=rates,
             x=x,
             y=y,
+            data=samples,
             rule=rule,
             optimizer=optimizer,
             dtype=dtype,
@@ -159,21 +170,35 @@ class SweepSpec:
         out["losses"] = list(self.losses)
         out["w_range"], out["b_range"] = list(self.w_range), list(self.b_range)
         out["learning_rates"] = dict(self.learning_rates)
+        out["data"] = [list(pair) for pair in self.data]
+        out["samples"] = self.samples
         return out
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "SweepSpec":
         """The spec of stored parameters; InputError if a field is missing or bad."""
         names = [f.name for f in dataclasses.fields(cls)]
-        missing = [n for n in names if n not in values]
+        missing = [n for n in names if n not in values and n != "data"]  # data: since issue 10
         if missing:
             raise InputError(f"sweep parameters lack {', '.join(missing)}")
-        return cls(**{n: values[n] for n in names})
+        return cls(**{n: values[n] for n in names if n in values})
 
     @property
     def shape(self) -> tuple[int, int]:
         """(R_b, R_w): element [j, i] of every map is the start (w0[i], b0[j])."""
         return (self.resolution_b, self.resolution_w)
+
+    @property
+    def samples(self) -> int:
+        """N, the samples each run trains on (1 for the one-sample sweep)."""
+        return len(self.data) or 1
+
+    def sample_inputs(self) -> tuple[Any, Any]:
+        """(x, y): scalars for one sample, (N,) arrays in the run's dtype for several."""
+        if not self.data:
+            return self.x, self.y
+        xs, ys = zip(*self.data, strict=True)
+        return np.asarray(xs, self.dtype), np.asarray(ys, self.dtype)
 
     @property
     def runs(self) -> int:
@@ -226,3 +251,14 @@ def _learning_rates(value: Any, losses: Sequence[str], dtype: str) -> dict[str, 
         loss: _validate.positive_in(f"learning rate for {loss}", value[loss], dtype)
         for loss in losses
     }
+
+
+def _data(value: Any, dtype: str) -> tuple[tuple[float, float], ...]:
+    if not value:
+        return ()
+    samples = datasets.load(value if isinstance(value, str | datasets.Samples) else list(value))
+    if samples.size < 2:
+        raise InputError("data holds the samples of a multi-sample sweep: give one sample as x, y")
+    for i, x in enumerate(samples.x):
+        _validate.finite_in(f"data sample {i}: x", x, dtype)
+    return tuple((float(x), float(y)) for x, y in zip(samples.x, samples.y, strict=True))
