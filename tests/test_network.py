@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from xent_jax import network
+from xent_jax import network, network_seeds
 from xent_jax.cli import main
 from xent_jax.plots import network as plots
 
@@ -199,3 +199,170 @@ def test_figures_have_titles_labels_and_legends():
         for ax in fig.axes:
             assert ax.get_title() and ax.get_xlabel() == "epochs" and ax.get_ylabel()
             assert ax.get_legend() is not None
+
+
+# --- many seeds: four pairings, three starts (network_seeds) ----------------------------------
+
+
+def numpy_pairing_loss_and_grads(params, x, y, output):
+    """NumPy float64 backprop for the softmax + CE and linear + square pairings."""
+    w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in params)
+    h = sigmoid(x @ w1 + b1)
+    z = h @ w2 + b2
+    n = x.shape[0]
+    if output == "softmax":
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        value = -np.sum(y * np.log(p)) / n
+        delta2 = p - y  # ∂C/∂z = softmax(z) − y
+    else:
+        value = np.sum(0.5 * (z - y) ** 2) / n
+        delta2 = z - y  # no σ′ at a linear output
+    delta1 = (delta2 @ w2.T) * h * (1 - h)
+    grads = (x.T @ delta1 / n, delta1.sum(0) / n, h.T @ delta2 / n, delta2.sum(0) / n)
+    return value, grads
+
+
+@pytest.mark.parametrize("output", ["softmax", "linear"])
+def test_new_pairings_match_numpy_backprop(output):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, (6, 64))
+    y = np.eye(10)[rng.integers(0, 10, 6)]
+    params = random_params(2, "normal")
+
+    def loss(p):
+        z = network.output_logits(p, x)
+        return network_seeds.example_losses(output, "mse" if output == "linear" else "ce", z, y)
+
+    expected_value, expected_grads = numpy_pairing_loss_and_grads(params, x, y, output)
+    with jax.enable_x64(True):
+        value, grads = jax.value_and_grad(lambda p: loss(p).mean())(params)
+    assert float(value) == pytest.approx(expected_value, rel=1e-12)
+    for got, want in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-9, atol=1e-300)
+
+
+def test_saturated_starts_saturate_every_output_and_hidden_unit():
+    key = jax.random.key(0)
+    x = network.load_digits(0).x_train.astype(np.float64)
+    softmax_start = network_seeds.start_params(key, "saturated", "softmax")
+    z = x @ np.asarray(softmax_start.w1) + np.asarray(softmax_start.b1)
+    z = sigmoid(z) @ np.asarray(softmax_start.w2) + np.asarray(softmax_start.b2)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    assert np.all(p * (1 - p) < 1e-7)  # every softmax output saturated ...
+    assert np.all(np.argmax(z, 1) == 0)  # ... on class 0, wrong for 9 examples in 10
+    hidden = network_seeds.start_params(key, "saturated_hidden", "sigmoid")
+    pre = x @ np.asarray(hidden.w1) + np.asarray(hidden.b1)
+    slope = sigmoid(pre) * (1 - sigmoid(pre))
+    assert np.mean(slope < 0.01) > 0.999 and np.median(slope) < 0.003  # σ′(6) ≈ 0.0025
+    normal = network.init_params(key, "normal")
+    np.testing.assert_array_equal(hidden.w2, normal.w2)  # only the hidden biases differ
+    linear = network_seeds.start_params(key, "saturated", "linear")
+    np.testing.assert_allclose(linear.b2, sigmoid(10.0), rtol=1e-6)
+
+
+def test_mean_interval_is_the_textbook_t_interval():
+    # t(0.975, 4) = 2.7764 (any t table); sample sd of 1 … 5 is √2.5
+    mean, lo, hi = network_seeds.mean_interval([1, 2, 3, 4, 5])
+    half = 2.776445105 * np.sqrt(2.5) / np.sqrt(5)
+    assert mean == 3.0 and lo == pytest.approx(3 - half, rel=1e-8)
+    assert hi == pytest.approx(3 + half, rel=1e-8)
+
+
+@pytest.fixture(scope="module")
+def seed_conditions():
+    return network_seeds.train_seeds(network_seeds.SeedSettings(seeds=2, epochs=2))
+
+
+def test_each_vmapped_seed_is_the_single_seed_run(seed_conditions):
+    for c in seed_conditions:
+        if c.output != "sigmoid" or c.start == "saturated_hidden":
+            continue
+        for i, seed in enumerate(c.seeds):
+            single = network.train_network(c.loss, c.start, epochs=2, seed=seed).history
+            np.testing.assert_allclose(c.test_accuracy[i], single.test_accuracy, atol=1e-6)
+            np.testing.assert_allclose(c.train_loss[i], single.train_loss, rtol=2e-5)
+
+
+def test_new_pairings_train_as_numpy_sgd_on_the_same_batches(seed_conditions):
+    seed = 1
+    data = network.load_digits(seed)
+    x, y = data.x_train.astype(np.float64), data.y_train.astype(np.float64)
+    init_key, batch_key = jax.random.split(jax.random.key(seed))
+    # the shuffles are jax.random's; everything after them is NumPy float64
+    orders = [np.asarray(jax.random.permutation(k, len(x))) for k in jax.random.split(batch_key, 2)]
+    for c in seed_conditions:
+        if c.output == "sigmoid" or c.start != "saturated":
+            continue
+        start = network_seeds.start_params(init_key, "saturated", c.output)
+        params = [np.asarray(p, np.float64) for p in start]
+        losses = [numpy_pairing_loss_and_grads(params, x, y, c.output)[0]]
+        for order in orders:
+            for batch in order[: len(x) // 10 * 10].reshape(-1, 10):
+                _, grads = numpy_pairing_loss_and_grads(params, x[batch], y[batch], c.output)
+                params = [p - c.learning_rate * g for p, g in zip(params, grads, strict=True)]
+            losses.append(numpy_pairing_loss_and_grads(params, x, y, c.output)[0])
+        np.testing.assert_allclose(c.train_loss[c.seeds.index(seed)], losses, rtol=1e-4)
+
+
+def test_epochs_to_90_and_summary_from_hand_built_curves():
+    accuracy = np.array([[0.1, 0.95, 0.97], [0.1, 0.5, 0.91], [0.1, 0.2, 0.3]])
+    c = network_seeds.Condition(
+        "sigmoid", "mse", "normal", 3.0, (0, 1, 2), accuracy, accuracy, accuracy
+    )
+    s = c.summary()
+    assert s["epochs_to_90"] == [1, 2, None] and s["reached_90"] == 2
+    assert s["epochs_to_90_mean"] == 1.5
+    assert s["final_test_accuracy_mean"] == pytest.approx((0.97 + 0.91 + 0.3) / 3)
+
+
+def test_seeds_figure_draws_the_per_seed_curves_and_their_mean(seed_conditions):
+    fig = plots.seeds_figure(seed_conditions)
+    assert len(fig.axes) == 12 and fig._suptitle.get_text()
+    by_title = {ax.get_title(): ax for ax in fig.axes}
+    for c in seed_conditions:
+        ax = next(
+            a
+            for t, a in by_title.items()
+            if t.endswith(f"\n{c.start} start")
+            and t.startswith(plots.PAIRING_TITLES[c.output, c.loss])
+        )
+        lines = [line.get_ydata() for line in ax.get_lines()]
+        for i in range(len(c.seeds)):
+            np.testing.assert_allclose(lines[i], 100 * c.test_accuracy[i])
+        np.testing.assert_allclose(lines[len(c.seeds)], 100 * c.test_accuracy.mean(0))
+
+
+def test_cli_seeds_json_and_files(tmp_path, capsys, seed_conditions):
+    out = tmp_path / "seeds"
+    # the settings of seed_conditions: the compiled segments are reused
+    args = ["network", "--seeds", "2", "--epochs", "2", "--json", "--out", str(out)]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    keys = [(c["output"], c["loss"], c["start"]) for c in result["conditions"]]
+    assert len(keys) == 12 and ("linear", "mse", "saturated") in keys
+    for c in result["conditions"]:
+        assert len(c["epochs_to_90"]) == 2 == len(c["final_test_accuracy"])
+        lo, hi = c["final_test_accuracy_interval"]
+        assert lo <= c["final_test_accuracy_mean"] <= hi
+    assert {p.name for p in out.iterdir()} == {"network_seeds.png", "network_seeds.json"}
+    assert json.loads((out / "network_seeds.json").read_text()) == result
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--seed", "99999999999999999999"],
+        ["--seed", "-1"],
+        ["--seeds", "2", "--seed", "4294967295"],
+        ["--seeds", "1"],
+        ["--seeds", "2", "--epochs", "0"],
+    ],
+)
+def test_cli_bad_seeds_exit_2_and_create_nothing(tmp_path, capsys, args):
+    out = tmp_path / "never"
+    assert main(["network", "--out", str(out), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert not out.exists()
