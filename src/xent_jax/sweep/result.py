@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from xent_jax import _validate, devices
+from xent_jax import _validate, devices, survival
 from xent_jax.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:  # xarray is imported only by to_xarray
@@ -112,7 +112,8 @@ class SweepResult:
     def summary(self) -> dict[str, Any]:
         """The content of ``sweep.json``."""
         stats = {
-            loss: statistics(m, self.spec.learning_rates[loss]) for loss, m in self.metrics.items()
+            loss: statistics(m, self.spec.learning_rates[loss], self.spec.epochs)
+            for loss, m in self.metrics.items()
         }
         return summary(self.spec, self.provenance, self.compute_seconds, stats)
 
@@ -140,16 +141,25 @@ def throughput(runs: int, epochs: int, seconds: float) -> float:
     return runs * epochs / seconds if seconds > 0 else math.inf
 
 
-def statistics(m: SweepMetrics, learning_rate: float) -> dict[str, Any]:
-    """Per epoch field: censored fraction, median (in epochs and η × epochs) and max."""
+def statistics(m: SweepMetrics, learning_rate: float, epochs: int) -> dict[str, Any]:
+    """Per epoch field, over every start (censored ones count as later than ``epochs``):
+    censored fraction, the median and quantiles in epochs and η × epochs, each flagged when it
+    is only a lower bound (:func:`xent_jax.survival.summarise`), and the largest finished epoch.
+
+    ``median`` is None when more than half the starts are censored (then it is > E).
+    """
     stats: dict[str, Any] = {}
     for field in EPOCH_FIELDS:
-        epochs = np.asarray(getattr(m, field))
-        found = epochs[epochs >= 0]
+        values = np.asarray(getattr(m, field))
+        found = values[values >= 0]
+        summary = survival.summarise(values, learning_rate, epochs)
+        median = survival.quantile(values, 0.5, epochs, learning_rate)
         stats[field] = {
-            "censored_fraction": float(1 - found.size / epochs.size),
-            "median": float(np.median(found)) if found.size else None,
-            "median_time": float(np.median(found)) * learning_rate if found.size else None,
+            "censored_fraction": summary["censored_fraction"],
+            "median": None if median.lower_bound else median.epoch,
+            "median_time": None if median.lower_bound else median.flow_time,
+            "median_is_lower_bound": median.lower_bound,
+            "quantiles": summary["quantiles"],
             "max": int(found.max()) if found.size else None,
         }
     return stats
@@ -167,6 +177,7 @@ def summary(
         "platform": recorded["platform"],
         "compute_seconds": seconds,
         "config_epochs_per_second": throughput(spec.runs, spec.epochs, seconds),
+        "sample_epochs_per_second": throughput(spec.runs * spec.samples, spec.epochs, seconds),
         "statistics": stats,
         "versions": recorded["versions"],
     }
