@@ -1,5 +1,6 @@
 """The 64–30–10 network against an independent NumPy float64 backprop, and its command."""
 
+import dataclasses
 import json
 import sys
 
@@ -314,6 +315,9 @@ def test_epochs_to_90_and_summary_from_hand_built_curves():
     s = c.summary()
     assert s["epochs_to_90"] == [1, 2, None] and s["reached_90"] == 2
     assert s["epochs_to_90_mean"] == 1.5
+    one = dataclasses.replace(c, seeds=(0,), test_accuracy=accuracy[2:]).summary()
+    assert one["epochs_to_90_mean"] is None and one["final_test_accuracy_mean"] == 0.3
+    assert one["final_test_accuracy_interval"] == [None, None]
     assert s["final_test_accuracy_mean"] == pytest.approx((0.97 + 0.91 + 0.3) / 3)
 
 
@@ -356,7 +360,7 @@ def test_cli_seeds_json_and_files(tmp_path, capsys, seed_conditions):
         ["--seed", "99999999999999999999"],
         ["--seed", "-1"],
         ["--seeds", "2", "--seed", "4294967295"],
-        ["--seeds", "1"],
+        ["--seeds", "0"],
         ["--seeds", "2", "--epochs", "0"],
     ],
 )

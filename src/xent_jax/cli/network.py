@@ -42,7 +42,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="split, init and batch seed; with --seeds the first of them (default 0)",
     )
     parser.add_argument(
-        "--seeds", type=int, default=None, metavar="N", help="train N ≥ 2 seeds in one run"
+        "--seeds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train N seeds in one vmapped run (intervals need N ≥ 2)",
     )
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     parser.set_defaults(run=run_network)

@@ -40,6 +40,8 @@ def format_runs(summaries: Sequence[dict[str, Any]]) -> str:
 def _interval(mean: float | None, interval: list, scale: float = 1.0, digits: int = 1) -> str:
     if mean is None:
         return "–"
+    if interval[0] is None:
+        return f"{scale * mean:.{digits}f}"
     lo, hi = (scale * v for v in interval)
     return f"{scale * mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
