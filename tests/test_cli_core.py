@@ -124,6 +124,40 @@ def test_train_bad_input_exits_2_with_one_line(argv, needle, capsys):
     assert needle in lines[0]
 
 
+def test_train_on_a_data_set(capsys, tmp_path):
+    argv = ["train", "--loss", "ce", "--w0", "1", "--b0", "-1", "--learning-rate", "0.5"]
+    assert main([*argv, "--epochs", "40", "--data", "1:0,-1:1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["samples"] == 2 and out["data"] == [[1.0, 0.0], [-1.0, 1.0]]
+    a0 = [sigmoid(0.0), sigmoid(-2.0)]  # z_i = w0·x_i + b0
+    assert out["initial_output"] == pytest.approx(a0, rel=1e-6)
+    assert out["initial_error"] == pytest.approx((a0[0] + 1 - a0[1]) / 2, rel=1e-6)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n1,0\n-1,1\n")
+    assert main([*argv, "--epochs", "40", "--data", str(csv), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["final_w"] == out["final_w"]
+    assert main([*argv, "--epochs", "40", "--data", "pull"]) == 0
+    assert "2 samples 1:0,-1:1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "--epochs", str(2**31)], "epochs must be at most 2147483647"),
+        (["train", "--learning-rate", "1e39"], "learning rate 1e+39 is not finite in float32"),
+        (["train", "--data", "1:0,x:1"], "data: sample 1 x must be a number"),
+        (["train", "--data", "1:0", "--x", "2"], "either data or the one-sample shorthand"),
+        (["gradients", "--steps", "100000000"], "--steps must lie in [2, 100000]"),
+    ],
+)
+def test_unbounded_or_bad_work_is_refused_up_front(argv, needle, capsys):
+    base = ["--loss", "ce", "--w0", "1", "--b0", "1", "--learning-rate", "0.1", "--epochs", "5"]
+    full = [argv[0], *base, *argv[1:]] if argv[0] == "train" else argv
+    assert main(full) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0]
+
+
 def test_gradients_table(capsys):
     assert main(["gradients", "--json", "--z-min", "-8", "--z-max", "8", "--steps", "5"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -142,7 +176,14 @@ def test_demo_writes_figures_and_summary(tmp_path, capsys):
     assert len(summary["seed_runs"]) == 8
     for name in summary["figures"]:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "book's rule against the true gradient" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "book's rule against the true gradient" in text
+    assert "η-free comparison" in text and "genuinely 2-D atlas" in text
+    # the η-free headline from (2, 2): the closed-form flow times, not a value of the demo's
+    (row,) = [r for r in summary["flow_time_comparison"] if r["start"] == [2.0, 2.0]]
+    assert row["ratio"][0] == pytest.approx(13.72, abs=0.01)
+    assert summary["data_atlas"]["samples"] == 4
+    assert summary["ce_at_mse_learning_rate"]["learning_rate"] == 0.15
 
 
 def test_demo_output_directory_that_cannot_be_created(tmp_path, capsys):
