@@ -8,10 +8,21 @@ This module is the public API; the private modules behind it hold one concern ea
 - ``softmax``: cross-entropy as PyTorch runs it;        ``information``: bits, KL, likelihood;
 - ``numerics``, ``bugs``, ``softmax_options``: what the fused form fixes, and its options;
 - ``sweep``: the plateau atlas over a grid of starts;    ``network``: a 64–30–10 network;
+- ``network_seeds``, ``linear_plateau``, ``calibration``: where the one-neuron story stops;
 - ``plots``, ``cli``: the edges.
 """
 
-from xent_jax import datasets, flow, information, network, survival, sweep
+from xent_jax import (
+    calibration,
+    datasets,
+    flow,
+    information,
+    linear_plateau,
+    network,
+    network_seeds,
+    survival,
+    sweep,
+)
 from xent_jax.derivation import Derivation, DerivationStep, NumericCheck, check_derivation, derive
 from xent_jax.errors import InputError
 from xent_jax.flow import learning_rate_study
@@ -62,6 +73,7 @@ __all__ = [
     "Trajectory",
     "__version__",
     "binary_cross_entropy_with_logits",
+    "calibration",
     "check_derivation",
     "compare_losses",
     "datasets",
@@ -70,12 +82,14 @@ __all__ = [
     "fused_linear_cross_entropy",
     "information",
     "learning_rate_study",
+    "linear_plateau",
     "load_sweep",
     "make_optimizer",
     "multilabel_soft_margin_loss",
     "naive_neuron_cross_entropy_loss",
     "naive_softmax_cross_entropy",
     "network",
+    "network_seeds",
     "neuron",
     "neuron_cross_entropy_loss",
     "neuron_quadratic_loss",
