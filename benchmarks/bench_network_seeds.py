@@ -4,7 +4,8 @@ Both sides call ``xent_jax.network_seeds.train_seeds`` with the same pairings, s
 epochs: the vmapped side once with N seeds, the loop side N times with one seed each (its
 one-seed program is compiled once, by a warm-up call outside the timing, and so is the
 vmapped one). Time is the best of ``--repeats`` interleaved runs, so a shared machine's load
-falls on both alike. The results are checked equal before any time is reported.
+falls on both alike. The results are checked equal (to 3 of the 449 test images: the
+vmapped program sums in float32 in another order) before any time is reported.
 
     python benchmarks/bench_network_seeds.py [--seeds 10] [--epochs 10] [--repeats 2]
 """
@@ -50,7 +51,8 @@ def main() -> None:
         best["loop"] = min(best["loop"], time.perf_counter() - start)
     for i, condition in enumerate(many):
         for s in range(args.seeds):
-            np.testing.assert_allclose(condition.test_accuracy[s], single[s][i], atol=1e-6)
+            # float32 sums in another order: a test image near a boundary may flip (1/449)
+            np.testing.assert_allclose(condition.test_accuracy[s], single[s][i], atol=3 / 449)
     conditions = len(many)
     print(
         f"{args.seeds} seeds × {conditions} conditions × {args.epochs} epochs: "
