@@ -173,25 +173,25 @@ def test_random_cases_match_torch_in_float64(seed):
             assert_close(grad, t[name].grad.numpy(), 1e-11)
 
 
-@pytest.mark.parametrize("seed", range(20, 24))
-def test_bfloat16_is_accumulated_in_float32(seed):
-    """The loss is the float32 loss of the bfloat16 inputs, rounded once to bfloat16."""
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+@pytest.mark.parametrize("seed", range(20, 23))
+def test_half_precision_is_accumulated_in_float32(seed, dtype):
+    """The loss is the float32 loss of the half-precision inputs, rounded once at the end."""
     case = random_case(seed)
     case["options"]["reduction"] = "sum"
     exact = {
-        k: case[k]
-        if case[k] is None
-        else np.asarray(jnp.asarray(case[k], jnp.bfloat16), np.float32)
+        k: case[k] if case[k] is None else np.asarray(jnp.asarray(case[k], dtype), np.float32)
         for k in ("hidden", "weight", "bias", "class_weight")
     }
-    value, grads = value_and_grads(fused(case), case, jnp.bfloat16)
+    value, grads = value_and_grads(fused(case), case, dtype)
     expected, expected_grads = value_and_grads(dense(case), case | exact, jnp.float32)
-    assert value.dtype == jnp.bfloat16
-    # within one bfloat16 rounding of the float32 result (8 significant bits)
-    assert abs(float(value) - float(expected)) <= 2**-8 * abs(float(expected))
+    assert value.dtype == dtype
+    # one rounding of the float32 result: at most half an ulp (plus float32's own rounding)
+    half_ulp = float(jnp.finfo(dtype).eps) / 2
+    assert abs(float(value) - float(expected)) <= (half_ulp + 1e-5) * abs(float(expected))
     for grad, expected_grad in zip(grads, expected_grads, strict=True):
         if expected_grad is not None:
-            assert grad.dtype == jnp.bfloat16
+            assert grad.dtype == dtype
             assert_close(grad, expected_grad, 2**-6)
 
 
@@ -243,6 +243,21 @@ def test_extreme_logits_match_the_dense_loss():
         if expected_grad is not None:
             assert np.all(np.isfinite(grad))
             assert_close(grad, expected_grad, 1e-5)
+
+
+def test_no_n_by_v_array_in_the_compiled_value_and_grad():
+    """XLA's own count of scratch memory: the dense form holds the logits, fused does not."""
+    n, v, d = 512, 8192, 64
+    args = (jnp.ones((n, d)), jnp.ones((v, d)), jnp.zeros(n, jnp.int32))
+
+    def temporaries(loss):
+        compiled = jax.jit(jax.value_and_grad(loss, argnums=(0, 1))).lower(*args).compile()
+        return compiled.memory_analysis().temp_size_in_bytes
+
+    logits = n * v * 4  # one float32 N × V array
+    assert temporaries(lambda h, w, t: xj.softmax_cross_entropy(h @ w.T, t)) >= logits
+    fused_loss = functools.partial(xj.fused_linear_cross_entropy, chunk_size=512)
+    assert temporaries(fused_loss) <= logits // 4
 
 
 def test_a_confident_right_answer_keeps_full_relative_precision():

@@ -10,8 +10,8 @@ chunks of columns, in the manner of Cut Cross-Entropy (Wijmans et al., ICLR 2025
   maximum m′ rescales what came before by e^(m − m′). Alongside, the target's logit x_y and
   Σ_c w_c·x_c (for label smoothing) are summed. Only (N,) vectors survive a chunk.
 - backward, a *recomputing* pass: each chunk's logits are formed again from h and W, and
-  ∂L/∂x = softmax·(…) − one-hot·(…) − w·(…) goes straight into ∂L/∂h += (∂L/∂x)·W_chunk and
-  ∂L/∂W_chunk = (∂L/∂x)ᵀ·h, then is dropped. One more matrix product than the dense form
+  ∂L/∂x = ḡ₁·softmax + ḡ₂·one-hot(y) + ḡ₃·w goes straight into ∂L/∂h += (∂L/∂x)·W_chunk
+  and ∂L/∂W_chunk = (∂L/∂x)ᵀ·h, then is dropped. One more matrix product than the dense form
   (four instead of three), and no N × V array in either pass.
 
 Everything else (the options, the reductions, the z-loss) is ordinary JAX on those (N,)
@@ -165,7 +165,7 @@ def _vocab_stats_bwd(chunk, residuals, cotangents):
         # ∂L/∂x_c = ḡ_spread·p_c + ḡ_target·[c = y] + ḡ_weighted·w_c, on the owned columns
         d_logits = d_spread[:, None] * softmax + d_weighted[:, None] * w
         d_logits = jnp.where(is_target, d_logits + d_target[:, None], d_logits)
-        d_logits = jnp.where(owned, d_logits, 0).astype(_accumulator(hidden.dtype))
+        d_logits = jnp.where(owned, d_logits, 0)
         narrow = d_logits.astype(hidden.dtype)  # the matrix products run in the input dtype
         acc = d_logits.dtype
         d_hidden = jnp.dot(narrow, rows, preferred_element_type=acc)  # Σ_c ∂L/∂x_c·W_c
