@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-GRACE_SECONDS = 1.5  # from Ctrl-C to exit when a command has not stopped by itself
+GRACE_SECONDS = 1.0  # from Ctrl-C to exit when a command has not stopped by itself
 INTERRUPTED = 130
 _interrupt = threading.Event()
 _watching = threading.Lock()

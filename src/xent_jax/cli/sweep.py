@@ -4,6 +4,7 @@ import argparse
 import json
 import re
 import sys
+from pathlib import Path
 
 from xent_jax._validate import DTYPES
 from xent_jax.errors import InputError
@@ -54,6 +55,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("--x", type=_number, default=1.0, help="input (default 1)")
     sweep.add_argument("--y", type=_number, default=0.0, help="target in [0, 1] (default 0)")
+    sweep.add_argument(
+        "--data",
+        metavar="SAMPLES",
+        help="N samples instead of --x/--y (full-batch mean loss; a 2-D map): x:y,x:y,…, a CSV "
+        "file with columns x,y, or seed, pull, separable, overlap",
+    )
     sweep.add_argument("--rule", default="autodiff", help=" or ".join(RULES))
     sweep.add_argument("--optimizer", default="sgd", help=", ".join(OPTIMIZERS))
     sweep.add_argument("--dtype", default="float32", help=" or ".join(DTYPES))
@@ -103,6 +110,7 @@ def build_spec(args: argparse.Namespace):
         learning_rate=parse_learning_rates(args.learning_rate),
         x=args.x,
         y=args.y,
+        data=args.data,
         rule=args.rule,
         optimizer=args.optimizer,
         dtype=args.dtype,
@@ -130,7 +138,12 @@ def run_sweep(args: argparse.Namespace) -> int:
     from xent_jax.devices import use_all_cpu_cores
 
     use_all_cpu_cores()
-    from xent_jax.sweep import directory, runner
+    from xent_jax.sweep import directory, plan, runner
+
+    if not (args.resume and Path(args.out, directory.STORE_DIR).is_dir()):
+        plan.check_fits(spec, Path(args.out))  # a refusal is one line, before the timing
+    if not args.quiet:
+        print(format_plan(spec, plan.plan(spec), _calibrated_rate(spec)), file=sys.stderr)
 
     bar = _progress_bar() if not args.quiet and sys.stderr.isatty() else None
     try:
@@ -162,6 +175,38 @@ def run_sweep(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(format_summary(summary, args.out))
     return 0
+
+
+CALIBRATE_ABOVE = 2**31  # config-epochs: a smaller sweep takes seconds, not worth timing
+
+
+def _calibrated_rate(spec) -> float | None:
+    from xent_jax.sweep import plan
+
+    if plan.plan(spec).config_epochs < CALIBRATE_ABOVE:
+        return None
+    return plan.calibrate(spec)
+
+
+def format_plan(spec, p, rate: float | None) -> str:
+    """One line: what the sweep will do, write and (when timed) take."""
+    from xent_jax.sweep.plan import size_text
+
+    line = (
+        f"xent-jax: sweep plan: {p.starts} starts × {len(spec.losses)} losses × {spec.epochs} "
+        f"epochs = {p.config_epochs:.3g} config-epochs, about {size_text(p.output_bytes)} "
+        "of output"
+    )
+    if rate is None:
+        return line + ", a few seconds of compute"
+    return line + f", about {_duration(p.config_epochs / rate)} at {rate:.3g} config-epochs/s"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 class _Bar:

@@ -17,7 +17,7 @@ import numpy as np
 
 from xent_jax import _io
 from xent_jax.errors import InputError
-from xent_jax.sweep import compute
+from xent_jax.sweep import compute, plan
 from xent_jax.sweep.compute import Chunk
 from xent_jax.sweep.directory import (
     FIGURE_FILE,
@@ -138,8 +138,9 @@ def write_sweep(
       The content of ``sweep.json``.
 
     Raises:
-      InputError: a bad setting or output directory, before anything is written; an
-        :class:`OutputInTheWay` when ``out`` holds something else or is in use.
+      InputError: a bad setting or output directory, or an output that would not fit the free
+        disk space, before anything is written; an :class:`OutputInTheWay` when ``out`` holds
+        something else or is in use.
       SweepInterrupted: when ``should_stop`` asked for it.
     """
     spec = compute.as_spec(spec, params)
@@ -157,6 +158,8 @@ def write_sweep(
         _compute_missing(store, spec, on_chunk, notify, should_stop)
         _barrier("computed")
         return {**spec.to_dict(), "finished": True, "assembled_by_process": 0}
+    if not (resume and (out / STORE_DIR).is_dir()):
+        plan.check_fits(spec, out)  # before anything is created
     out = _io.prepare_out_dir(out)
     with DirectoryLock(out):
         store = _prepare(out, spec, resume, force, notify)
@@ -271,7 +274,7 @@ def _assemble(out: Path, store: Store, figure) -> dict[str, Any]:
     step = max(1, -(-max(spec.resolution_w, spec.resolution_b) // FIGURE_MAX))
     for loss in spec.losses:  # one loss at a time keeps memory flat
         fields = SweepMetrics(*(store.read(f"{loss}_{f}") for f in FIELDS))
-        stats[loss] = statistics(fields, spec.learning_rates[loss])
+        stats[loss] = statistics(fields, spec.learning_rates[loss], spec.epochs)
         thinned[loss] = SweepMetrics(*(a[::step, ::step].copy() for a in fields))
         del fields
     seconds = store.compute_seconds()

@@ -104,6 +104,8 @@ class Store:
         where = repr(str(path))
         if path.is_symlink() or not path.is_dir():
             raise InputError(f"{where} is not a sweep store (a symbolic link or not a directory)")
+        if not (path / "zarr.json").is_file():
+            raise InputError(f"{where} is not a sweep store written by xent_jax")
         try:
             group = zarr.open_group(path, mode="r+", zarr_format=3)
             attrs = dict(group.attrs)
