@@ -17,7 +17,13 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
-from xent_jax.neuron import neuron, preactivation, sigmoid_prime
+from xent_jax.neuron import (
+    cross_entropy_dc_dz,
+    neuron,
+    preactivation,
+    quadratic_dc_dz,
+    sigmoid_prime,
+)
 from xent_jax.training import LOSSES
 
 
@@ -36,12 +42,13 @@ def autodiff_gradients(
 def closed_form_gradients(
     loss: str, w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike
 ) -> tuple[jax.Array, jax.Array]:
-    """(∂C/∂w, ∂C/∂b) from the formulas of the module docstring."""
+    """(∂C/∂w, ∂C/∂b) from the formulas of the module docstring (neuron.py's ∂C/∂z).
+
+    ∂C/∂b = ∂C/∂z and ∂C/∂w = x·∂C/∂z: a − y for the cross-entropy, (a − y)σ′(z) quadratic.
+    """
     _validate.choice("loss", loss, LOSSES)
-    a = neuron(w, b, x)
-    dc_db = a - y  # cross-entropy: ∂C/∂b = a − y
-    if loss == "mse":
-        dc_db = dc_db * sigmoid_prime(preactivation(w, b, x))  # quadratic: times σ′(z)
+    dc_dz = quadratic_dc_dz if loss == "mse" else cross_entropy_dc_dz
+    dc_db = dc_dz(preactivation(w, b, x), y)
     return jnp.multiply(x, dc_db), dc_db
 
 
@@ -50,7 +57,8 @@ def gradient_table(
 ) -> list[dict[str, float]]:
     """Both gradients ∂C/∂b at b = z (w = 0, x = 1), from ``jax.grad``, with σ′ and their ratio.
 
-    The ratio quadratic / cross-entropy equals σ′(z) wherever a ≠ y.
+    The ratio quadratic / cross-entropy equals σ′(z) wherever a ≠ y; ``closed_form_gap`` is the
+    largest |jax.grad − closed form| of the row's two gradients (:func:`closed_form_gradients`).
     """
     y = _validate.unit_interval("y", y)
     with _validate.precision(dtype) as name:
@@ -58,7 +66,18 @@ def gradient_table(
         zero = jnp.zeros_like(zs)
         _, mse = autodiff_gradients("mse", zero, zs, 1.0, y)
         _, ce = autodiff_gradients("ce", zero, zs, 1.0, y)
+        _, mse_closed = closed_form_gradients("mse", zero, zs, 1.0, y)
+        _, ce_closed = closed_form_gradients("ce", zero, zs, 1.0, y)
+        gap = jnp.maximum(jnp.abs(mse - mse_closed), jnp.abs(ce - ce_closed))
         a = neuron(zero, zs, 1.0)
-        rows = np.stack([zs, a, sigmoid_prime(zs), mse, ce, mse / ce], axis=-1)
-    keys = ("z", "a", "sigmoid_prime", "dC_db_quadratic", "dC_db_cross_entropy", "ratio")
+        rows = np.stack([zs, a, sigmoid_prime(zs), mse, ce, mse / ce, gap], axis=-1)
+    keys = (
+        "z",
+        "a",
+        "sigmoid_prime",
+        "dC_db_quadratic",
+        "dC_db_cross_entropy",
+        "ratio",
+        "closed_form_gap",
+    )
     return [dict(zip(keys, map(float, row), strict=True)) for row in rows]
