@@ -87,7 +87,11 @@ def seeds_figure(conditions: Sequence[Condition]) -> Figure:
         ax.fill_between(epochs, bands[:, 1], bands[:, 2], color="tab:orange", alpha=0.35, lw=0)
         ax.plot(epochs, bands[:, 0], color="tab:orange", lw=1.6, label="mean, 95 % interval")
         ax.axhline(100 * ACCURACY_LEVEL, color="k", lw=0.6, ls=":", label="90 %")
-        ax.set_title(f"{PAIRING_TITLES[c.output, c.loss]}, {c.start} (η = {c.learning_rate:g})")
+        ax.set_title(
+            f"{PAIRING_TITLES[c.output, c.loss]} (η = {c.learning_rate:g})\n{c.start} start",
+            fontsize="medium",
+        )
+        ax.set_ylim(0, 100)  # the t band of a few seeds can leave [0, 100]
         ax.set_xlabel("epochs")
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
