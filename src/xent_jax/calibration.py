@@ -17,6 +17,7 @@ by minimising the NLL on a held-out part of the training split (never the test s
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -166,7 +167,9 @@ def _compiled(name: str, batch_size: int):
 
 
 def calibration_study(
-    settings: CalibrationSettings | None = None, methods: tuple[str, ...] = METHODS, between=None
+    settings: CalibrationSettings | None = None,
+    methods: tuple[str, ...] = METHODS,
+    between: Callable[[int], None] | None = None,
 ) -> list[MethodResult]:
     """Train the network with each method and fit its temperature.
 

@@ -60,7 +60,7 @@ def check_seed(name: str, seed: Any) -> int:
 
 
 @dataclasses.dataclass(frozen=True)
-class RunSettings:
+class NetworkSettings:
     """The settings :func:`compare_losses` takes, validated on construction."""
 
     epochs: int = 30

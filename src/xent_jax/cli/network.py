@@ -77,8 +77,8 @@ def run_network(args: argparse.Namespace) -> int:
 
 
 def _run_four(args: argparse.Namespace) -> int:
-    epochs = network.RunSettings.epochs if args.epochs is None else args.epochs
-    settings = network.RunSettings(epochs=epochs, seed=args.seed)  # validates
+    epochs = network.NetworkSettings.epochs if args.epochs is None else args.epochs
+    settings = network.NetworkSettings(epochs=epochs, seed=args.seed)  # validates
     out = _io.prepare_out_dir(args.out)  # before the work: a bad directory fails at once
     runs = network.compare_losses(**dataclasses.asdict(settings), between=stop_if_interrupted)
     summaries = [run.summary() for run in runs]
