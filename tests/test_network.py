@@ -370,3 +370,15 @@ def test_cli_bad_seeds_exit_2_and_create_nothing(tmp_path, capsys, args):
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_ctrl_c_between_segments_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import xent_jax.cli
+
+    polls = []
+    monkeypatch.setattr(xent_jax.cli, "interrupt_requested", lambda: polls.append(1) or True)
+    out = tmp_path / "out"
+    assert main(["network", "--epochs", "2", "--out", str(out)]) == 130
+    assert polls == [1]  # stopped at the first segment boundary
+    assert capsys.readouterr().err.strip() == f"xent-jax: interrupted: nothing new written to {out}"
+    assert list(out.iterdir()) == []
