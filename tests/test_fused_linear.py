@@ -66,7 +66,8 @@ def dense_loss(hidden, weight, bias, target, class_weight, options):
     z = jnp.where(kept, options["z_loss"] * jax.nn.logsumexp(logits, axis=-1) ** 2, 0)
     if options["reduction"] == "none":
         return ce + z
-    return ce + (jnp.sum(z) / jnp.sum(kept) if options["reduction"] == "mean" else jnp.sum(z))
+    kept_rows = jnp.sum(kept).astype(z.dtype)
+    return ce + (jnp.sum(z) / kept_rows if options["reduction"] == "mean" else jnp.sum(z))
 
 
 def torch_loss(hidden, weight, bias, target, class_weight, options):

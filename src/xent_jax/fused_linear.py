@@ -56,7 +56,7 @@ class _VocabStats(NamedTuple):
 
 def _accumulator(dtype: Any) -> Any:
     """float32 for bfloat16/float16 inputs, the input's own dtype from float32 up."""
-    return jnp.promote_types(dtype, jnp.float32)
+    return jnp.dtype(jnp.float32) if jnp.finfo(dtype).bits < 32 else jnp.dtype(dtype)
 
 
 def _chunk_columns(k: jax.Array, chunk: int, vocab: int) -> tuple[jax.Array, jax.Array]:
@@ -101,7 +101,8 @@ def _chunk_stats(k, hidden, weight, bias, target, class_weight, chunk):
     # The maximum's own term, e^0 = 1, is left out of t: log1p(t) keeps a confident row's
     # loss to full relative precision where log(1 + t) would round it to 0.
     rest = jnp.where(jnp.arange(chunk) == column, 0, _rescale(seen, top))
-    is_target = owned & (start + jnp.arange(chunk) == target[:, None])
+    columns = start + jnp.arange(chunk, dtype=start.dtype)
+    is_target = owned & (columns == target[:, None].astype(start.dtype))
     w = _class_weight_chunk(class_weight, start, chunk, logits.dtype)
     return (
         top[:, 0],
@@ -160,7 +161,8 @@ def _vocab_stats_bwd(chunk, residuals, cotangents):
         start, owned = _chunk_columns(k, chunk, vocab)
         rows, logits = _chunk_logits(hidden, weight, bias, start, chunk)
         softmax = jnp.exp(logits - lse[:, None])  # p_c = e^(x_c − lse), recomputed
-        is_target = start + jnp.arange(chunk) == target[:, None]
+        columns = start + jnp.arange(chunk, dtype=start.dtype)
+        is_target = columns == target[:, None].astype(start.dtype)
         w = _class_weight_chunk(class_weight, start, chunk, logits.dtype)
         # ∂L/∂x_c = ḡ_spread·p_c + ḡ_target·[c = y] + ḡ_weighted·w_c, on the owned columns
         d_logits = d_spread[:, None] * softmax + d_weighted[:, None] * w
@@ -175,8 +177,10 @@ def _vocab_stats_bwd(chunk, residuals, cotangents):
     def write(full, start, owned, part):
         """Put a chunk's rows into ``full``; rows an earlier chunk owns keep their value."""
         old = lax.dynamic_slice_in_dim(full, start, part.shape[0])
-        kept = jnp.where(owned.reshape((-1,) + (1,) * (part.ndim - 1)), part, old)
-        return lax.dynamic_update_slice_in_dim(full, kept.astype(full.dtype), start, 0)
+        kept = jnp.where(
+            owned.reshape((-1,) + (1,) * (part.ndim - 1)), part.astype(full.dtype), old
+        )
+        return lax.dynamic_update_slice_in_dim(full, kept, start, 0)
 
     def step(k, state):
         d_hidden, d_weight, d_bias = state
@@ -268,7 +272,8 @@ def _loss(
     if penalty is None:
         return total
     penalty = jnp.sum(penalty)
-    return total + (penalty / jnp.sum(kept) if reduction == "mean" else penalty)
+    kept_rows = jnp.sum(kept).astype(penalty.dtype)
+    return total + (penalty / kept_rows if reduction == "mean" else penalty)
 
 
 def _prepared(hidden, weight, target, bias, class_weight, options):
