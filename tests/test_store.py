@@ -48,9 +48,14 @@ def _assert_result(out: Path, expected) -> None:
 
 def _interrupted(out: Path, after: int) -> None:
     """A sweep stopped (as by Ctrl-C) once ``after`` chunks are stored."""
-    polls = iter([False] * after + [True])
+    stored = []
     with pytest.raises(S.SweepInterrupted):
-        S.write_sweep(out, should_stop=lambda: next(polls), **SETTINGS)
+        S.write_sweep(
+            out,
+            should_stop=lambda: len(stored) >= after,
+            on_chunk=lambda chunk, *_: stored.append(chunk),
+            **SETTINGS,
+        )
 
 
 def _chunk_file(out: Path, name: str, index: int) -> Path:

@@ -85,7 +85,10 @@ def compute_chunks(
             inputs = kernel.Inputs(
                 ww.reshape(-1), bb.reshape(-1), x, y, spec.learning_rates[chunk.loss]
             )
-            m, seconds = runners[chunk.loss](inputs)
+            done = runners[chunk.loss](inputs, should_stop)
+            if done is None:  # stopped between two epoch segments
+                return
+            m, seconds = done
             yield chunk, SweepMetrics(*(f.reshape(-1, r_w) for f in m)), seconds
 
 

@@ -1,10 +1,10 @@
-"""The compiled sweep program: ``jit ∘ shard_map ∘ lax.map ∘ vmap`` of the one ``simulate``.
+"""The compiled sweep: ``jit ∘ shard_map ∘ lax.map ∘ vmap`` of the one training loop, in segments.
 
-Every configuration runs the core's dynamics (:func:`xent_jax.training.simulate` with the step
-direction and optax optimizer of a single run) and its online metrics, so a start of the sweep
-reports what :func:`xent_jax.train` reports for it: bit for bit with SGD and momentum; with
-Adam and the book rule XLA's vector and scalar code for sqrt, division and exp may differ in
-the last bit, which can move an epoch by one.
+Every configuration runs the core's dynamics (:func:`xent_jax.training.start`, ``advance`` and
+``finish``, the pieces of ``simulate``, with the step direction and optax optimizer of a single
+run) and its online metrics, so a start of the sweep reports what :func:`xent_jax.train`
+reports for it: bit for bit with SGD; with momentum, Adam and the book rule XLA's vector and
+scalar code may differ in the last bit, which can move an epoch by one.
 
 How the work is laid out, and why:
 
@@ -14,6 +14,9 @@ How the work is laid out, and why:
   (:func:`xent_jax.devices.use_all_cpu_cores`);
 - blocks: inside a device, ``jax.lax.map`` walks the share in blocks of at most ``BLOCK``
   configurations, each one a vmapped scan over the epochs, so a block's state stays in cache;
+- segments: the epochs go in compiled calls of at most ``SEGMENT_CONFIG_EPOCHS``
+  config-epochs, the state left on the devices between them, so memory does not depend on the
+  epochs and a stop request (Ctrl-C) is seen between two calls;
 - inputs: the five inputs (w0, b0, x, y, η) are named; those in ``varying`` are one value per
   configuration (sharded, mapped, vmapped), the others one value for all (replicated, closed
   over), which keeps a grid sweep's per-epoch work free of three constant arrays.
@@ -24,6 +27,7 @@ do not depend on the number of devices, on the chunk they fall in, or on a resum
 
 import functools
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -36,6 +40,11 @@ from xent_jax.sweep.result import FIELDS, SweepMetrics
 
 BLOCK = 8192  # configurations per vmapped block: its state (~10 arrays) stays in L2
 UNROLL = 4  # epochs per scan iteration (measured: 4 beats 2, 8 and 16; 16 halves the CE rate)
+# Config-epochs per compiled call: well under a second on a CPU, so a stop request is seen
+# soon and memory does not grow with the epochs. Every run goes begin → advance… → end, however
+# many segments, so the numbers do not depend on how the epochs are cut (measured: one fused
+# program differs from the segmented one in the last bit of a few momentum and Adam cells).
+SEGMENT_CONFIG_EPOCHS = 2**28
 
 
 class Inputs(NamedTuple):
@@ -58,50 +67,92 @@ def arrays_per_config(varying: tuple[str, ...]) -> int:
     return 2 * (len(varying) + len(FIELDS))
 
 
+def segment_epochs(n: int, epochs: int) -> int:
+    """Epochs per compiled call for calls of ``n`` configurations: all of them when that is
+    within ``SEGMENT_CONFIG_EPOCHS``, else a multiple of ``UNROLL`` that is."""
+    if n * epochs <= SEGMENT_CONFIG_EPOCHS:
+        return epochs
+    return max(UNROLL, SEGMENT_CONFIG_EPOCHS // n // UNROLL * UNROLL)
+
+
 def block_size(n: int) -> int:
     """The block for calls of ``n`` configurations: ``BLOCK``, or ``n`` rounded up to 128."""
     return min(BLOCK, -(-n // 128) * 128)
 
 
+def _outputs(direction, state, x, y):
+    final = training.finish(direction, state, x, y)
+    m = final.metrics
+    # with N samples (x, y of shape (N,)): the mean loss and the mean output (1/N) Σ a_i
+    output = final.output if final.output.ndim == 0 else final.output.mean()
+    return m.takeoff_epoch, m.half_error_epoch, final.loss, output
+
+
 @functools.lru_cache(maxsize=32)
-def _program(loss, rule, optimizer, epochs, block, varying, devices):
-    """The jitted, sharded program and its input shardings."""
+def _segment_programs(loss, rule, optimizer, segment, last, block, varying, devices):
+    """A run in compiled calls, the state carried between them on the devices:
+    ``begin(inputs) -> state``, ``advance(state, inputs)`` over ``segment`` epochs (and over
+    ``last`` for the remainder), ``end(state, inputs) -> outputs``."""
     direction = training.step_direction(loss, rule)
+    in_axes = tuple(0 if n in varying else None for n in EVERYTHING)
 
-    def one(w0, b0, x, y, learning_rate):
+    def begin_one(w0, b0, x, y, learning_rate):
         opt = training.make_optimizer(optimizer, learning_rate)
-        final, _ = training.simulate(
-            direction, opt, w0, b0, x, y, epochs, record=False, unroll=UNROLL
-        )
-        m = final.metrics
-        # with N samples (x, y of shape (N,)): the mean loss and the mean output (1/N) Σ a_i
-        output = final.output if final.output.ndim == 0 else final.output.mean()
-        return m.takeoff_epoch, m.half_error_epoch, final.loss, output
+        return training.start(direction, opt, w0, b0, x, y)[0]
 
-    per_block = jax.vmap(one, in_axes=tuple(0 if n in varying else None for n in EVERYTHING))
+    def advance_one(epochs):
+        def run(state, w0, b0, x, y, learning_rate):
+            opt = training.make_optimizer(optimizer, learning_rate)
+            state, _ = training.advance(direction, opt, state, x, y, epochs, unroll=UNROLL)
+            return state
 
-    def share(*inputs):
-        # This device's share, block by block: (n,) -> (n / block, block) -> lax.map; the
-        # inputs given once for all are closed over.
-        named = dict(zip(EVERYTHING, inputs, strict=True))
-        mapped = {n: named[n].reshape(-1, block) for n in varying}
+        return run
 
-        def run_block(arrays):
-            merged = {**named, **arrays}
-            return per_block(*(merged[n] for n in EVERYTHING))
+    def end_one(state, w0, b0, x, y, learning_rate):
+        return _outputs(direction, state, x, y)
 
-        out = jax.lax.map(run_block, mapped)
-        return tuple(o.reshape(-1) for o in out)
+    def blockwise(fn, with_state):
+        per_block = jax.vmap(fn, in_axes=((0,) if with_state else ()) + in_axes)
+
+        def share(*args):
+            state, inputs = (args[0], args[1:]) if with_state else (None, args)
+            named = dict(zip(EVERYTHING, inputs, strict=True))
+            mapped = {n: named[n].reshape(-1, block) for n in varying}
+            blocks = jax.tree.map(lambda a: a.reshape(-1, block, *a.shape[1:]), state)
+
+            def run_block(item):
+                block_state, arrays = item
+                merged = {**named, **arrays}
+                first = (block_state,) if with_state else ()
+                return per_block(*first, *(merged[n] for n in EVERYTHING))
+
+            out = jax.lax.map(run_block, (blocks, mapped))
+            return jax.tree.map(lambda o: o.reshape(-1, *o.shape[2:]), out)
+
+        return share
 
     mesh = Mesh(np.asarray(devices), ("grid",))
     specs = tuple(P("grid") if n in varying else P() for n in EVERYTHING)
-    # check_vma off: the metrics start as unbatched constants inside the scan carry.
-    sharded = jax.shard_map(share, mesh=mesh, in_specs=specs, out_specs=P("grid"), check_vma=False)
-    return jax.jit(sharded), tuple(NamedSharding(mesh, s) for s in specs)
+
+    def sharded(fn, with_state):
+        in_specs = ((P("grid"),) if with_state else ()) + specs
+        return jax.jit(
+            jax.shard_map(
+                blockwise(fn, with_state),
+                mesh=mesh,
+                in_specs=in_specs,
+                out_specs=P("grid"),
+                check_vma=False,
+            )
+        )
+
+    advances = {e: sharded(advance_one(e), True) for e in {segment, last} if e > 0}
+    programs = (sharded(begin_one, False), advances, sharded(end_one, True))
+    return programs, tuple(NamedSharding(mesh, s) for s in specs)
 
 
 class Runner:
-    """Runs calls of up to ``n`` configurations of one loss with one compiled program.
+    """Runs calls of up to ``n`` configurations of one loss with one set of compiled programs.
 
     Args:
       loss, rule, optimizer, epochs, dtype: as in :class:`~xent_jax.sweep.spec.SweepSpec`.
@@ -117,8 +168,19 @@ class Runner:
         self.block = block_size(n)
         unit = len(local) * self.block
         self.padded = -(-n // unit) * unit
-        fn, self.shardings = _program(
-            loss, rule, optimizer, epochs, self.block, self.varying, local
+        self.segment = segment_epochs(self.padded, epochs)
+        self.segments = [self.segment] * (epochs // self.segment)
+        if epochs % self.segment:
+            self.segments.append(epochs % self.segment)
+        self.programs, self.shardings = _segment_programs(
+            loss,
+            rule,
+            optimizer,
+            self.segment,
+            epochs % self.segment,
+            self.block,
+            self.varying,
+            local,
         )
         common = {"x": (samples,), "y": (samples,)} if samples > 1 else {}
         shapes = [
@@ -129,10 +191,18 @@ class Runner:
             )
             for name, s in zip(EVERYTHING, self.shardings, strict=True)
         ]
-        self.compiled = fn.lower(*shapes).compile()  # compiled once, outside the timed calls
+        # compiled once, outside the timed calls
+        begin, advances, end = self.programs
+        state = jax.eval_shape(begin, *shapes)
+        self.begin = begin.lower(*shapes).compile()
+        self.advances = {e: f.lower(state, *shapes).compile() for e, f in advances.items()}
+        self.end = end.lower(state, *shapes).compile()
 
-    def __call__(self, inputs: Inputs) -> tuple[SweepMetrics, float]:
-        """Run the configurations of ``inputs``; returns the metrics and the compute seconds."""
+    def __call__(
+        self, inputs: Inputs, should_stop: Callable[[], bool] | None = None
+    ) -> tuple[SweepMetrics, float] | None:
+        """Run the configurations of ``inputs``; returns the metrics and the compute seconds,
+        or None when ``should_stop()`` turned true between two epoch segments."""
         count = None
         values = []
         for name, v in zip(EVERYTHING, inputs, strict=True):
@@ -143,6 +213,11 @@ class Runner:
             values.append(v)
         start = time.perf_counter()
         args = [jax.device_put(v, s) for v, s in zip(values, self.shardings, strict=True)]
-        out = jax.device_get(self.compiled(*args))
+        state = self.begin(*args)
+        for epochs in self.segments:
+            if should_stop is not None and should_stop():
+                return None
+            state = self.advances[epochs](state, *args)
+        out = jax.device_get(self.end(state, *args))
         seconds = time.perf_counter() - start
         return SweepMetrics(*(np.asarray(o)[:count] for o in out)), seconds
