@@ -1,0 +1,108 @@
+"""Ctrl-C as a user presses it: a real SIGINT to a real ``xent-jax`` process, several trials.
+
+Every command must exit with status 130 and one line on stderr within 2 s of the signal, with
+no traceback, however busy it is (inside a compiled call or between two).
+"""
+
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+LIMIT_SECONDS = 2.0
+
+
+def _interrupt(argv, ready, timeout=120.0):
+    """Start ``xent-jax ARGV``, wait until ``ready()``, send SIGINT; (status, stderr, seconds
+    from the signal to the exit)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "xent_jax", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + timeout
+    while not ready() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert child.poll() is None, child.communicate()[1]
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    return child.returncode, err, time.monotonic() - sent
+
+
+def _assert_clean(status, err, seconds):
+    assert status == 130, err
+    assert err.endswith("\n") and err.count("\n") <= 2, err  # the sweep's plan, then one line
+    last = err.strip().split("\n")[-1]
+    assert last.startswith("xent-jax: interrupted"), err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert seconds < LIMIT_SECONDS, seconds
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.4, 1.1])
+def test_sweep_of_a_billion_epochs_stops_within_two_seconds(tmp_path, delay):
+    """Memory does not grow with the epochs either: the child stays far below what
+    materialising the epochs (4 GB) would take."""
+    out = tmp_path / "s"
+    argv = ["sweep", "--loss", "mse", "--resolution", "64", "--epochs", "1000000000"]
+    started = []
+
+    def ready():
+        if not (out / "sweep.zarr").is_dir():
+            return False
+        started.append(started[0] if started else time.monotonic())
+        return time.monotonic() - started[0] >= delay
+
+    status, err, seconds = _interrupt([*argv, "--out", str(out)], ready)
+    _assert_clean(status, err, seconds)
+    assert "sweep plan: 4096 starts × 1 losses × 1000000000 epochs" in err
+    assert not (out / "sweep.npz").exists()
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib < 2 * 2**20, peak_kib  # < 2 GiB, for the largest child so far
+
+
+def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path):
+    """Short segments: the flag is seen between two of them and the chunks are counted."""
+    out = tmp_path / "s"
+    argv = ["sweep", "--loss", "mse", "--resolution", "1024", "--epochs", "100000"]
+    status, err, seconds = _interrupt(
+        [*argv, "--out", str(out)], lambda: (out / "sweep.zarr").is_dir()
+    )
+    _assert_clean(status, err, seconds)
+    assert "finished chunks kept" in err and "--resume" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--loss", "mse", "--w0", "2", "--b0", "2", "--epochs", "2000000000"],
+        ["network", "--epochs", "100000", "--out", "{out}"],
+    ],
+    ids=["train", "network"],
+)
+def test_other_long_commands_stop_within_two_seconds(tmp_path, argv):
+    argv = [a.replace("{out}", str(tmp_path / "o")) for a in argv]
+    begun = time.monotonic()
+    status, err, seconds = _interrupt(argv, lambda: time.monotonic() - begun > 6)
+    _assert_clean(status, err, seconds)
+
+
+def test_in_process_main_keeps_the_callers_sigint():
+    """main(argv) called from a program leaves its SIGINT handler alone."""
+    from xent_jax.cli import main
+
+    before = signal.getsignal(signal.SIGINT)
+    assert main(["gradients", "--steps", "3", "--json"]) == 0
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_watcher_module_has_no_side_effect_on_import():
+    code = "import signal, xent_jax.cli; print(signal.getsignal(signal.SIGINT).__name__)"
+    printed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert printed.strip() == "default_int_handler"
