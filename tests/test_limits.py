@@ -1,0 +1,133 @@
+"""Values that do not fit and work that would not fit: refused in one line, nothing created."""
+
+import errno
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from xent_jax import _io
+from xent_jax import sweep as S
+from xent_jax.cli import main
+from xent_jax.errors import InputError
+from xent_jax.sweep import kernel
+
+TINY = ["--resolution", "4", "--epochs", "5", "--quiet"]
+
+
+def _refused(capsys, argv, *words):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xent-jax: error:") and err.count("\n") == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--resolution", "1000000"], ["resolution", "65536"]),
+        (["--epochs", "3000000000"], ["epochs", "int32"]),
+        (["--learning-rate", "1e39"], ["1e+39", "float32"]),
+        (["--learning-rate", "1e-50"], ["positive in float32"]),
+        (["--x", "1e39"], ["x", "float32"]),
+        (["--w-range", "-1e39", "1"], ["w range", "float32"]),
+        (["--b-range", "1", "1.00000001"], ["LO < HI in float32"]),
+    ],
+)
+def test_values_checked_in_the_runs_dtype(tmp_path, capsys, argv, words):
+    out = tmp_path / "s"
+    _refused(capsys, ["sweep", *TINY, "--out", str(out), *argv], *words)
+    assert not out.exists()
+
+
+def test_what_float32_refuses_float64_takes():
+    assert S.SweepSpec.build(learning_rate=1e39, dtype="float64").learning_rates["mse"] == 1e39
+    assert S.SweepSpec.build(b_range=(1, 1.00000001), dtype="float64").b_range[1] > 1
+    with pytest.raises(InputError, match="float32"):
+        S.SweepSpec.build(learning_rate={"ce": 1e39})
+
+
+def test_negative_number_pairs_are_values(tmp_path, capsys):
+    out = tmp_path / "s"
+    argv = ["sweep", *TINY, "--out", str(out), "--w-range", "-1e-3", "1e-3", "--b-range"]
+    assert main([*argv, "-2.5E+0", "-1"]) == 0
+    result = S.load_sweep(out)
+    np.testing.assert_array_equal(result.w0, np.linspace(-1e-3, 1e-3, 4).astype(np.float32))
+    np.testing.assert_array_equal(result.b0, np.linspace(-2.5, -1, 4).astype(np.float32))
+
+
+def test_empty_out_is_refused_and_nothing_is_created(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _refused(capsys, ["sweep", *TINY, "--out", ""], "non-empty")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_overlong_out_name_is_refused_and_nothing_is_created(tmp_path, capsys):
+    parent = tmp_path / "parent"
+    out = parent / ("x" * 300)
+    _refused(capsys, ["sweep", *TINY, "--out", str(out)], "300-character name", "allows 255")
+    assert not parent.exists()
+
+
+def test_output_larger_than_the_free_disk_is_refused(tmp_path, capsys):
+    """65536² starts fit the documented limit but not this disk: one line, nothing created."""
+    out = tmp_path / "s"
+    _refused(capsys, ["sweep", "--resolution", "65536", "--out", str(out)], "GB free")
+    assert not out.exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs: a real file system that fills up."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)])
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_full_disk(small_disk, capsys):
+    """The sweep's plan sees it coming; a write that runs out of space says so and leaves no
+    temporary file."""
+    out = small_disk / "s"
+    _refused(capsys, ["sweep", "--resolution", "256", "--out", str(out)], "MB free")
+    assert not out.exists()
+    filler = small_disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+    filler.unlink()
+    (small_disk / "other").write_bytes(b"\0" * (1024 * 1024 - 64 * 1024))
+    with pytest.raises(InputError, match="no space left to write"):
+        _io.write_atomic(small_disk / "big.bin", b"\1" * (256 * 1024))
+    assert sorted(os.listdir(small_disk)) == ["other"]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_results_do_not_depend_on_the_epoch_segments(monkeypatch, optimizer):
+    """Cut into short segments (state carried between compiled calls) or run in one: the
+    same bits, for every optimizer."""
+    settings = dict(resolution=(40, 30), epochs=203, optimizer=optimizer, x=1.5)
+    whole = S.sweep(**settings)
+    monkeypatch.setattr(kernel, "SEGMENT_CONFIG_EPOCHS", 1280 * 50)
+    kernel._segment_programs.cache_clear()
+    runner = kernel.Runner("mse", "autodiff", optimizer, 203, "float32", 1200)
+    assert len(runner.segments) > 2 and sum(runner.segments) == 203
+    cut = S.sweep(**settings)
+    for key, value in whole.arrays().items():
+        np.testing.assert_array_equal(cut.arrays()[key], value)
+
+
+def test_segment_epochs_bound_each_call():
+    assert kernel.segment_epochs(1000, 300) == 300
+    n = 2**20
+    e = kernel.segment_epochs(n, 10**9)
+    assert e % kernel.UNROLL == 0 and n * e <= kernel.SEGMENT_CONFIG_EPOCHS < n * (e + 4)
