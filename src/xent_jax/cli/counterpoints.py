@@ -20,7 +20,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             "Learn y = s·x with a two-layer linear network a·b·x and the quadratic loss "
             "½(ab − s)² by gradient descent from balanced starts a₀ = b₀ = √u₀ "
             "(Saxe, McClelland & Ganguli 2014); compare the epochs to u = s/2 with the "
-            "closed form ln((s − u₀)/u₀)/(2ηs); write linear_plateau.png and "
+            "closed form ln((s − u₀)/u₀)/(2ηs); then three modes of a matrix learnt one after "
+            "another by W₂W₁; write linear_plateau.png, linear_plateau_modes.png and "
             "linear_plateau.json to DIR."
         ),
     )
@@ -66,16 +67,20 @@ def run_linear_plateau(args: argparse.Namespace) -> int:
     settings = linear_plateau.PlateauSettings(
         strength=args.strength, learning_rate=args.learning_rate
     )
-    out = _io.prepare_out_dir(args.out)
     runs = linear_plateau.linear_plateau(settings)
-    result = {"runs": [run.summary() for run in runs]}
+    modes = linear_plateau.learn_modes(learning_rate=args.learning_rate)  # validates η too
+    out = _io.prepare_out_dir(args.out)  # after the work (a second): bad input creates nothing
+    result = {"runs": [run.summary() for run in runs], "modes": modes.summary()}
     _io.save_figure(plots.linear_plateau_figure(runs), out / "linear_plateau.png")
+    _io.save_figure(plots.modes_figure(modes), out / "linear_plateau_modes.png")
     _io.write_json(out / "linear_plateau.json", result)
     if args.json:
         print(json.dumps(result))
     else:
-        print(format_linear_plateau(result["runs"]))
-        print(f"linear_plateau.png and linear_plateau.json written to {out}")
+        print(format_linear_plateau(result["runs"], result["modes"]))
+        print(
+            f"linear_plateau.png, linear_plateau_modes.png and linear_plateau.json written to {out}"
+        )
     return 0
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from xent_jax.calibration import BINS, MethodResult, expected_calibration_error, reliability
-from xent_jax.linear_plateau import PlateauRun, closed_form_epochs, closed_form_product
+from xent_jax.linear_plateau import ModeRun, PlateauRun, closed_form_epochs, closed_form_product
 
 METHOD_TITLES = {
     "ce": "cross-entropy",
@@ -86,4 +86,32 @@ def reliability_figure(results: Sequence[MethodResult]) -> Figure:
         ax.set_ylim(0, 1)
         ax.legend(fontsize="x-small", loc="upper left")
     fig.suptitle(f"Reliability diagrams on the test split, {BINS} equal-width bins")
+    return fig
+
+
+def modes_figure(run: ModeRun) -> Figure:
+    """Each mode's learnt fraction u_k/s_k (solid) against its logistic curve (dashed), and the
+    loss: one plateau and one drop per mode, strongest first."""
+    fig = Figure(figsize=(12, 4.5), layout="constrained")
+    modes_ax, loss_ax = fig.subplots(1, 2, sharex=True)
+    t = np.arange(run.loss.size)
+    for k, (s, u) in enumerate(zip(run.strengths, run.mode_strength, strict=True)):
+        colour = f"C{k}"
+        modes_ax.plot(t, u / s, color=colour, label=f"mode {k + 1}, s = {s:g}, descent")
+        flow = closed_form_product(t, s, run.init, run.learning_rate) / s
+        modes_ax.plot(t, flow, "--", color=colour, lw=1, label=f"mode {k + 1}, flow")
+    modes_ax.set_ylabel("u_k / s_k (learnt fraction of mode k)")
+    modes_ax.set_title(f"Modes of Σ = U diag(s) Vᵀ from u₀ = {run.init:g}")
+    modes_ax.legend(fontsize="x-small")
+    loss_ax.plot(t, run.loss, color="k")
+    for s in np.cumsum(np.square(run.strengths[::-1]))[:-1] / 2:  # what is left once the
+        loss_ax.axhline(s, color="tab:gray", lw=0.6, ls=":")  # strongest modes are learnt
+    loss_ax.set_ylabel("½‖W₂W₁ − Σ‖²")
+    loss_ax.set_title("The loss: a plateau, then a drop, per mode")
+    for ax in (modes_ax, loss_ax):
+        ax.set_xlabel("epochs")
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(
+        f"Deep linear network W₂W₁, η = {run.learning_rate:g}: modes learnt one after another"
+    )
     return fig

@@ -10,8 +10,11 @@ def _epoch(value: int | None) -> str:
     return "never" if value is None else str(value)
 
 
-def format_linear_plateau(summaries: Sequence[dict[str, Any]]) -> str:
-    """Measured epochs to u = s/2 against ln((s − u₀)/u₀)/(2ηs), one line per start."""
+def format_linear_plateau(
+    summaries: Sequence[dict[str, Any]], modes: dict[str, Any] | None = None
+) -> str:
+    """Measured epochs to u = s/2 against ln((s − u₀)/u₀)/(2ηs), one line per start, then per
+    mode of the matrix version when ``modes`` (``ModeRun.summary()``) is given."""
     lines = [f"{'u₀':>8} {'s':>5} {'η':>6} {'epochs to s/2':>14} {'closed form':>12}"]
     for s in summaries:
         lines.append(
@@ -22,6 +25,14 @@ def format_linear_plateau(summaries: Sequence[dict[str, Any]]) -> str:
         "two-layer linear network a·b, loss ½(ab − s)², balanced start a₀ = b₀ = √u₀: "
         "closed form ln((s − u₀)/u₀)/(2ηs) of the gradient flow"
     )
+    if modes is not None:
+        lines.append(f"matrix W₂W₁ from u₀ = {modes['init']:g}, modes learnt one after another:")
+        for s, measured, flow in zip(
+            modes["strengths"], modes["epochs_to_half"], modes["closed_form_epochs"], strict=True
+        ):
+            lines.append(
+                f"  mode s = {s:g}: s/2 at epoch {_epoch(measured)} (closed form {flow:.1f})"
+            )
     return "\n".join(lines)
 
 
