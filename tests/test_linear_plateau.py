@@ -93,7 +93,12 @@ def test_cli_json_and_files(tmp_path, capsys):
         assert set(r) >= {"strength", "init", "learning_rate", "epochs_to_half"}
         flow = math.log((r["strength"] - r["init"]) / r["init"]) / (2 * r["learning_rate"])
         assert r["closed_form_epochs"] == pytest.approx(flow)
-    assert {p.name for p in out.iterdir()} == {"linear_plateau.png", "linear_plateau.json"}
+    assert result["modes"]["strengths"] == [3.0, 2.0, 1.0]
+    assert {p.name for p in out.iterdir()} == {
+        "linear_plateau.png",
+        "linear_plateau_modes.png",
+        "linear_plateau.json",
+    }
 
 
 @pytest.mark.parametrize(
@@ -105,3 +110,52 @@ def test_cli_bad_input_exits_2_and_creates_nothing(tmp_path, capsys, args):
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def numpy_matrix_descent(strengths, init, learning_rate, size, seed, epochs):
+    """Plain float64 gradient descent on ½‖W₂W₁ − Σ‖²_F, rebuilt from the same U, V."""
+    rng = np.random.default_rng(seed)
+    u, _ = np.linalg.qr(rng.normal(size=(size, size)))
+    v, _ = np.linalg.qr(rng.normal(size=(size, size)))
+    k = len(strengths)
+    target = u[:, :k] @ np.diag(strengths) @ v[:, :k].T
+    w1, w2 = math.sqrt(init) * v.T, math.sqrt(init) * u
+    modes, losses = [], []
+    for _ in range(epochs + 1):
+        error = w2 @ w1 - target
+        modes.append(np.diag(u[:, :k].T @ (w2 @ w1) @ v[:, :k]))
+        losses.append(0.5 * np.sum(error**2))
+        w1, w2 = w1 - learning_rate * w2.T @ error, w2 - learning_rate * error @ w1.T
+    return np.array(modes).T, np.array(losses)
+
+
+@pytest.fixture(scope="module")
+def modes():
+    return lp.learn_modes((3.0, 2.0, 1.0), init=1e-4, learning_rate=0.02, size=6, seed=0)
+
+
+def test_modes_are_the_numpy_matrix_loop_and_decouple(modes):
+    epochs = modes.loss.size - 1
+    expected_modes, expected_loss = numpy_matrix_descent((3.0, 2.0, 1.0), 1e-4, 0.02, 6, 0, epochs)
+    np.testing.assert_allclose(modes.mode_strength, expected_modes, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(modes.loss, expected_loss, rtol=1e-9, atol=1e-15)
+    for s, row in zip(modes.strengths, modes.mode_strength, strict=True):  # each mode: the scalar
+        np.testing.assert_allclose(row, numpy_descent(s, 1e-4, 0.02, epochs), rtol=1e-9)
+    halves = modes.epochs_to_half()
+    assert halves == sorted(halves)  # the strongest mode first
+    for s, half in zip(modes.strengths, halves, strict=True):
+        flow = math.log((s - 1e-4) / 1e-4) / (2 * 0.02 * s)
+        assert flow <= half <= flow * (1 + 0.02 * s) + 1
+
+
+def test_modes_figure_draws_each_mode(modes):
+    fig = plots.modes_figure(modes)
+    assert fig._suptitle.get_text() and all(ax.get_title() for ax in fig.axes)
+    lines = fig.axes[0].get_lines()
+    for k, s in enumerate(modes.strengths):
+        np.testing.assert_allclose(lines[2 * k].get_ydata(), modes.mode_strength[k] / s)
+
+
+def test_modes_refuse_a_step_too_large_for_the_strongest():
+    with pytest.raises(InputError, match="largest mode strength"):
+        lp.learn_modes((10.0, 1.0), learning_rate=0.06)
