@@ -13,6 +13,7 @@ This module is the public API; the private modules behind it hold one concern ea
 """
 
 from xent_jax import (
+    _startup,  # noqa: F401  (first: Ctrl-C while the command line starts up)
     calibration,
     datasets,
     flow,
