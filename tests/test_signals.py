@@ -79,7 +79,10 @@ def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["train", "--loss", "mse", "--w0", "2", "--b0", "2", "--epochs", "2000000000"],
+        [
+            *("train", "--loss", "mse", "--w0", "2", "--b0", "2", "--learning-rate", "0.15"),
+            *("--epochs", "2000000000"),
+        ],
         ["network", "--epochs", "100000", "--out", "{out}"],
     ],
     ids=["train", "network"],
