@@ -115,7 +115,7 @@ def test_full_disk(small_disk, capsys):
 def test_results_do_not_depend_on_the_epoch_segments(monkeypatch, optimizer):
     """Cut into short segments (state carried between compiled calls) or run in one: the
     same bits, for every optimizer."""
-    settings = dict(resolution=(40, 30), epochs=203, optimizer=optimizer, x=1.5)
+    settings = dict(losses="mse", resolution=(40, 30), epochs=203, optimizer=optimizer, x=1.5)
     whole = S.sweep(**settings)
     monkeypatch.setattr(kernel, "SEGMENT_CONFIG_EPOCHS", 1280 * 50)
     kernel._segment_programs.cache_clear()

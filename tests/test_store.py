@@ -74,7 +74,7 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     """A real sweep runs in a child; writers here, with and without --force/--resume, exit 2
     naming the directory and the child's pid; the child's result is exactly its own."""
     out = tmp_path / "s"
-    argv = ["sweep", "--loss", "mse", "--resolution", "512", "--epochs", "4000", "--quiet"]
+    argv = ["sweep", "--loss", "mse", "--resolution", "384", "--epochs", "5000", "--quiet"]
     child = _child([*argv, "--out", str(out)], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not (out / "sweep.zarr").is_dir() and time.monotonic() < deadline:
@@ -87,8 +87,8 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     _, child_err = child.communicate(timeout=300)
     assert child.returncode == 0, child_err
     summary = json.loads((out / "sweep.json").read_text())
-    assert summary["epochs"] == 4000 and summary["losses"] == ["mse"]
-    want = S.sweep("mse", resolution=512, epochs=4000).arrays()
+    assert summary["epochs"] == 5000 and summary["losses"] == ["mse"]
+    want = S.sweep("mse", resolution=384, epochs=5000).arrays()
     _assert_result(out, want)
     assert not (out / ".sweep.lock").exists()
 
@@ -262,7 +262,7 @@ def test_kill_while_creating_the_store_is_resumable(tmp_path, expected):
     _assert_result(out, expected)
 
 
-@pytest.mark.parametrize("delay", [2.7, 3.2])
+@pytest.mark.parametrize("delay", [3.0])
 def test_sigkill_at_any_moment_then_resume(tmp_path, expected, delay):
     """A real kill at a few moments of a small sweep's life (import, store creation, chunks,
     final writes); resuming always ends with the right result."""
