@@ -100,6 +100,15 @@ def test_other_long_commands_stop_within_two_seconds(tmp_path, argv):
     _assert_clean(status, err, seconds)
 
 
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8])
+def test_ctrl_c_while_starting_up(tmp_path, delay):
+    """While Python still imports JAX (before any command code runs): 130, one line."""
+    begun = time.monotonic()
+    argv = ["sweep", "--resolution", "64", "--out", str(tmp_path / "s")]
+    status, err, seconds = _interrupt(argv, lambda: time.monotonic() - begun > delay)
+    _assert_clean(status, err, seconds)
+
+
 def test_in_process_main_keeps_the_callers_sigint():
     """main(argv) called from a program leaves its SIGINT handler alone."""
     from xent_jax.cli import main

@@ -36,7 +36,8 @@ def chunk_rows(resolution_w: int, resolution_b: int, dtype: Any = "float32") -> 
 
     A chunk of n configurations holds the 2 varying inputs and 4 outputs of n values, once on
     the device and once on the host: 12·n·itemsize bytes (48 MiB… 64 MiB in float32 for any
-    resolution), plus the compiled program's per-block state, which is bounded by ``BLOCK``.
+    resolution). The runs' state between two epoch segments (θ, the optimizer's moments, the
+    gradient and the metrics: 10 to 14 values per configuration) stays on the device besides.
     """
     per_config = kernel.arrays_per_config(kernel.GRID) * np.dtype(dtype).itemsize
     return max(1, min(resolution_b, CHUNK_BYTES // (per_config * resolution_w)))
