@@ -48,6 +48,7 @@ def unroll_for(samples: int) -> int:
     1 beats 2 and 4 at N = 16)."""
     return UNROLL if samples == 1 else max(1, 8 // samples)
 
+
 # Config-epochs per compiled call: well under a second on a CPU, so a stop request is seen
 # soon and memory does not grow with the epochs. Every run goes begin → advance… → end, however
 # many segments, so the numbers do not depend on how the epochs are cut (measured: one fused
