@@ -8,7 +8,8 @@
 - :mod:`~xent_jax.sweep.store`: the checksummed Zarr v3 store and its verification;
 - :mod:`~xent_jax.sweep.directory`: the output directory's lock and what the sweep owns there;
 - :mod:`~xent_jax.sweep.runner`: the resumable on-disk sweep (:func:`write_sweep`,
-  :func:`load_sweep`).
+  :func:`load_sweep`);
+- :mod:`~xent_jax.sweep.plan`: a sweep's size, the free-disk check, a timed estimate.
 
 The figure is drawn by callers (:mod:`xent_jax.plots.atlas`); nothing here plots or prints.
 """
