@@ -235,6 +235,14 @@ def _progress_bar() -> "_Bar | None":
     return _Bar(tqdm)
 
 
+def _median(stats: dict, epochs: int) -> str:
+    return (
+        f"> {epochs} (over half censored)"
+        if stats["median_is_lower_bound"]
+        else f"{stats['median']:g}"
+    )
+
+
 def format_summary(summary: dict, out: str) -> str:
     if "assembled_by_process" in summary:
         return f"this process's chunks are done; process 0 writes the results to {out}"
@@ -249,7 +257,8 @@ def format_summary(summary: dict, out: str) -> str:
         lines.append(
             f"  {loss:>3} η = {summary['learning_rates'][loss]:g}: takeoff censored "
             f"{100 * takeoff['censored_fraction']:.1f}%, half-error censored "
-            f"{100 * half['censored_fraction']:.1f}%, median half-error epoch {half['median']}"
+            f"{100 * half['censored_fraction']:.1f}%, median half-error epoch over all starts "
+            f"{_median(half, summary['epochs'])}"
         )
     lines.append(f"wrote {out}/sweep.zarr, sweep.npz, sweep.json, atlas.png")
     return "\n".join(lines)
