@@ -3,9 +3,12 @@
 import doctest
 from pathlib import Path
 
+import pytest
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "softmax.md"
 
 
+@pytest.mark.standard_promotion  # optax's Adam
 def test_softmax_doc_examples():
     result = doctest.testfile(
         str(DOC),

@@ -53,6 +53,7 @@ def test_ignore_index_on_padded_sequences():
     assert abs(demo["padding_as_class_0"] - demo["masked_mean"]) > 0.05
 
 
+@pytest.mark.standard_promotion  # optax's Adam
 def test_weight_on_an_imbalanced_set():
     counts = np.array([950, 50])
     weight = so.balanced_weight(counts)
