@@ -202,3 +202,11 @@ def test_module_entry_point_and_unknown_command():
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_gradients_over_the_whole_float64_range_stay_finite(capsys):
+    # The grid's step, (1e308 − (−1e308))/2, overflows; the z values themselves must not.
+    assert main(["gradients", "--json", "--z-min=-1e308", "--z-max=1e308", "--steps", "3"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["z"] for r in rows] == [-1e308, 0.0, 1e308]
+    assert rows[2]["dC_db_cross_entropy"] == 1.0 and rows[2]["dC_db_quadratic"] == 0.0

@@ -86,8 +86,9 @@ def run_gradients(args: argparse.Namespace) -> int:
         raise InputError(f"--steps must lie in [2, {MAX_GRADIENT_ROWS}], got {args.steps}")
     if not z_min < z_max:
         raise InputError(f"--z-min must be below --z-max, got {z_min:g} and {z_max:g}")
-    step = (z_max - z_min) / (args.steps - 1)
-    zs = [z_min + i * step for i in range(args.steps)]
+    # z_min·(1 − t) + z_max·t stays finite where z_max − z_min would overflow (±1e308)
+    last = args.steps - 1
+    zs = [z_min * ((last - i) / last) + z_max * (i / last) for i in range(args.steps)]
     rows = proof.gradient_table(zs, y=args.y)
     print(json.dumps(rows) if args.json else format_gradient_table(rows))
     return 0

@@ -53,6 +53,10 @@ def format_run(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _z(z: float) -> str:
+    return f"{z:6.2f}" if abs(z) < 1e4 else f"{z:6.3g}"
+
+
 def format_gradient_table(rows: Sequence[dict[str, float]]) -> str:
     """The σ′ table of :func:`xent_jax.proof.gradient_table`."""
     header = (
@@ -61,11 +65,12 @@ def format_gradient_table(rows: Sequence[dict[str, float]]) -> str:
     lines = [header]
     for r in rows:
         lines.append(
-            f"{r['z']:6.2f} {r['a']:10.6f} {r['sigmoid_prime']:11.3e} {r['dC_db_quadratic']:12.4e} "
+            f"{_z(r['z'])} {r['a']:10.6f} {r['sigmoid_prime']:11.3e} {r['dC_db_quadratic']:12.4e} "
             f"{r['dC_db_cross_entropy']:12.4e} {r['ratio']:11.3e}"
         )
     lines.append(
-        "quad/xent equals σ′(z): the quadratic loss keeps the factor, cross-entropy drops it."
+        "quad/xent equals σ′(z) (nan where a = y exactly, 0/0): the quadratic loss keeps the "
+        "factor, cross-entropy drops it."
     )
     return "\n".join(lines)
 
