@@ -11,6 +11,11 @@ and noisy, so compare the ratios printed side by side from one run, not absolute
 Each reference's metrics are also checked against the sweep's: runs that start from the same
 float32 point agree to within one epoch (float rounding can move a metric where two compared
 values tie); the fraction that agrees exactly is printed.
+
+``--against DIR`` compares this checkout's JAX sweep with another one's instead (a
+``git worktree`` of an older commit, say): fresh processes, the two checkouts alternating for
+``--rounds`` rounds, each timing ``sweep.sweep`` (the public call both have) ``--repeats`` times
+per loss; it prints the best rate of each and their ratio, and whether the metrics are equal.
 """
 
 import argparse
@@ -160,13 +165,62 @@ def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
     return line
 
 
+_AGAINST = """
+import os, sys, time
+import numpy as np
+from xent_jax import sweep
+r, epochs, repeats, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rates, metrics = [], []
+for loss in ("mse", "ce"):
+    sweep.sweep(loss, resolution=r, epochs=8)  # compile the programs of this shape once
+    best = 0.0
+    for _ in range(repeats):
+        res = sweep.sweep(loss, resolution=r, epochs=epochs)
+        best = max(best, res.config_epochs_per_second)
+    rates.append(best)
+    m = res.metrics[loss]
+    metrics += [m.takeoff_epoch, m.half_error_epoch]
+np.save(out, np.stack(metrics))
+print(*rates)
+"""
+
+
+def against(other: Path, r: int, epochs: int, repeats: int, rounds: int) -> int:
+    """This checkout's sweep against ``other``'s, alternating fresh processes."""
+    trees = {"this": HERE.parent, "other": other.resolve()}
+    best = {name: [0.0, 0.0] for name in trees}
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={os.cpu_count()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(rounds):
+            for name, tree in trees.items():
+                out = f"{tmp}/{name}.npy"
+                cmd = [sys.executable, "-c", _AGAINST, str(r), str(epochs), str(repeats), out]
+                env["PYTHONPATH"] = str(tree / "src")
+                text = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+                rates = [float(v) for v in text.stdout.split()]
+                best[name] = [max(b, v) for b, v in zip(best[name], rates, strict=True)]
+                print(f"round {k + 1} {name:>5}: " + "  ".join(f"{v / 1e9:.3f}" for v in rates))
+        same = np.array_equal(np.load(f"{tmp}/this.npy"), np.load(f"{tmp}/other.npy"))
+    print(f"\n{r}² starts × {epochs} epochs, SGD, float32; G config-epochs/s, best of "
+          f"{rounds} × {repeats}; load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
+    for i, loss in enumerate(("mse", "ce")):
+        this, that = best["this"][i], best["other"][i]
+        print(f"{loss:>4}: this {this / 1e9:.3f}, other {that / 1e9:.3f}, ratio {this / that:.3f}")
+    print(f"metrics identical: {same}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=int, default=512)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved; best is kept")
     parser.add_argument("--reference", type=Path, default=None, help="reference_sweep.c to run")
+    parser.add_argument("--against", type=Path, default=None, help="another checkout to compare")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against")
     args = parser.parse_args()
+    if args.against is not None:
+        return against(args.against, args.resolution, args.epochs, args.repeats, args.rounds)
 
     from xent_jax.devices import use_all_cpu_cores
 
