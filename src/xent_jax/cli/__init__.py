@@ -86,20 +86,35 @@ def _give_up() -> None:
     _leave(INTERRUPTED, "xent-jax: interrupted")
 
 
+# Each Ctrl-C is seen twice: by the watcher thread (through the wakeup fd, even while the main
+# thread is inside XLA) and by the Python-level handler (in the main thread, whenever it runs
+# bytecode, even if the watcher is starved of the GIL). Counting per path keeps one press one.
+_presses = {"watcher": 0, "handler": 0}
+_pressing = threading.RLock()  # reentrant: the handler can interrupt the main thread in here
+
+
+def _pressed(path: str) -> None:
+    with _pressing:
+        _presses[path] += 1
+        first = not _interrupt.is_set()
+        _interrupt.set()
+        again = max(_presses.values()) >= 2
+    if again:  # a second Ctrl-C: stop waiting
+        _give_up()
+    if first:
+        timer = threading.Timer(GRACE_SECONDS, _give_up)
+        timer.daemon = True
+        timer.start()
+
+
 def _watch(read_fd: int) -> None:
     while True:
         try:
             data = os.read(read_fd, 64)
         except InterruptedError:
             continue
-        if not data or signal.SIGINT not in data:
-            continue
-        if _interrupt.is_set():  # a second Ctrl-C: stop waiting
-            _give_up()
-        _interrupt.set()
-        timer = threading.Timer(GRACE_SECONDS, _give_up)
-        timer.daemon = True
-        timer.start()
+        for _ in range(data.count(signal.SIGINT)):
+            _pressed("watcher")
 
 
 def _install_interrupt_handler() -> None:
@@ -109,8 +124,9 @@ def _install_interrupt_handler() -> None:
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-    # The Python-level handler must not raise: the watcher thread does the work.
-    signal.signal(signal.SIGINT, lambda signum, frame: None)
+    # The Python-level handler must not raise (KeyboardInterrupt inside XLA's callbacks can be
+    # swallowed); it only records the press, as the watcher does.
+    signal.signal(signal.SIGINT, lambda signum, frame: _pressed("handler"))
     threading.Thread(target=_watch, args=(read_fd,), name="xent-jax-sigint", daemon=True).start()
 
 
@@ -123,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         status = int(args.run(args) or 0)
-        if _interrupt.is_set():  # a real Ctrl-C, handled: leave before the teardown can hang
+        if _interrupt.is_set():  # a real Ctrl-C: leave before the teardown can hang
+            if status == 0:  # it finished in spite of Ctrl-C: still say it was interrupted
+                _give_up()
             _leave(status)
         return status
     except (UsageError, InputError) as error:
