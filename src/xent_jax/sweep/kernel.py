@@ -14,9 +14,10 @@ How the work is laid out, and why:
   (:func:`xent_jax.devices.use_all_cpu_cores`);
 - blocks: inside a device, ``jax.lax.map`` walks the share in blocks of at most ``BLOCK``
   configurations, each one a vmapped scan over the epochs, so a block's state stays in cache;
+  the state's counters (the epoch, the optimizer's step count) enter a block as scalars;
 - segments: the epochs go in compiled calls of at most ``SEGMENT_CONFIG_EPOCHS``
-  config-epochs, the state left on the devices between them, so memory does not depend on the
-  epochs and a stop request (Ctrl-C) is seen between two calls;
+  sample-epochs (config-epochs × N), the state left on the devices between them, so memory does
+  not depend on the epochs and a stop request (Ctrl-C) is seen between two calls;
 - inputs: the five inputs (w0, b0, x, y, η) are named; those in ``varying`` are one value per
   configuration (sharded, mapped, vmapped), the others one value for all (replicated, closed
   over), which keeps a grid sweep's per-epoch work free of three constant arrays.
