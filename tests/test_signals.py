@@ -15,6 +15,17 @@ import pytest
 LIMIT_SECONDS = 2.0
 
 
+def _with_sigint(disposition: str, argv: list[str]) -> list[str]:
+    """``python -m xent_jax ARGV`` started with SIGINT set to ``disposition`` (the same pid,
+    through exec; no fork in this multithreaded test process). SIG_DFL is how a terminal starts
+    a command, whatever this test run inherited (a background run ignores SIGINT)."""
+    code = (
+        f"import os, signal, sys; signal.signal(signal.SIGINT, signal.{disposition}); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'xent_jax', *sys.argv[1:]])"
+    )
+    return [sys.executable, "-c", code, *argv]
+
+
 def _peak_kib(pid: int) -> int:
     """The process's peak resident memory since it started its program (VmHWM, Linux).
 
@@ -32,7 +43,7 @@ def _interrupt(argv, ready, timeout=120.0):
     """Start ``xent-jax ARGV``, wait until ``ready()``, send SIGINT; (status, stderr, seconds
     from the signal to the exit)."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "xent_jax", *argv],
+        _with_sigint("SIG_DFL", argv),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -137,8 +148,27 @@ def test_in_process_main_keeps_the_callers_sigint():
 
 
 def test_watcher_module_has_no_side_effect_on_import():
-    code = "import signal, xent_jax.cli; print(signal.getsignal(signal.SIGINT).__name__)"
+    code = (
+        "import signal; before = signal.getsignal(signal.SIGINT); import xent_jax.cli; "
+        "print(signal.getsignal(signal.SIGINT) is before)"
+    )
     printed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert printed.strip() == "default_int_handler"
+    assert printed.strip() == "True"
+
+
+def test_a_command_started_with_sigint_ignored_keeps_ignoring_it(tmp_path):
+    """nohup and a script's background jobs start with SIGINT ignored: the command line keeps
+    it so, before and after its own handler would have been installed."""
+    child = subprocess.Popen(
+        _with_sigint("SIG_IGN", ["gradients", "--steps", "3"]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert "quad/xent" in out

@@ -121,6 +121,8 @@ def _install_interrupt_handler() -> None:
     """Route SIGINT to the watcher thread (once per process, main thread only)."""
     if threading.current_thread() is not threading.main_thread() or not _watching.acquire(False):
         return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started with Ctrl-C ignored
+        return  # (nohup, a background job of a script): keep ignoring it, as from the start
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
