@@ -26,6 +26,7 @@ import numpy as np
 import optax
 
 from xent_jax import _validate
+from xent_jax.devices import COMPILER_OPTIONS
 from xent_jax.directions import LOSSES, Direction, mean_error, step_direction
 from xent_jax.errors import InputError
 from xent_jax.metrics import CENSORED, FRACTIONS, Metrics, metrics_init, metrics_update
@@ -385,13 +386,13 @@ def _optimizer(name, transform, learning_rate):
     return transform if transform is not None else make_optimizer(name, learning_rate)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4), compiler_options=COMPILER_OPTIONS)
 def _start_jit(loss, rule, optimizer, transform, fractions, w0, b0, x, y, learning_rate):
     opt = _optimizer(optimizer, transform, learning_rate)
     return start(step_direction(loss, rule), opt, w0, b0, x, y, fractions)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6))
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6), compiler_options=COMPILER_OPTIONS)
 def _advance_jit(loss, rule, optimizer, transform, fractions, stride, count, state, x, y, lr):
     """``count`` records, each after ``stride`` epochs; with ``count`` 0, ``stride`` epochs."""
     direction = step_direction(loss, rule)
@@ -418,6 +419,6 @@ def _values(direction, state, x, y):
     return (w, b, value, a, gw, gb, mean_error(a, y))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
+@functools.partial(jax.jit, static_argnums=(0, 1), compiler_options=COMPILER_OPTIONS)
 def _values_jit(loss, rule, state, x, y):
     return _values(step_direction(loss, rule), state, x, y)

@@ -37,6 +37,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from xent_jax import training
+from xent_jax.devices import COMPILER_OPTIONS
 from xent_jax.sweep.result import FIELDS, SweepMetrics
 
 BLOCK = 8192  # configurations per vmapped block: its state (~10 arrays) stays in L2
@@ -235,9 +236,13 @@ class Runner:
         # compiled once, outside the timed calls
         begin, advances, end = self.programs
         state = jax.eval_shape(begin, *shapes)
-        self.begin = begin.lower(*shapes).compile()
-        self.advances = {e: f.lower(state, *shapes).compile() for e, f in advances.items()}
-        self.end = end.lower(state, *shapes).compile()
+        options = dict(COMPILER_OPTIONS)
+        self.begin = begin.lower(*shapes).compile(compiler_options=options)
+        self.advances = {
+            e: f.lower(state, *shapes).compile(compiler_options=options)
+            for e, f in advances.items()
+        }
+        self.end = end.lower(state, *shapes).compile(compiler_options=options)
 
     def __call__(
         self, inputs: Inputs, should_stop: Callable[[], bool] | None = None
