@@ -16,6 +16,7 @@ values tie); the fraction that agrees exactly is printed.
 ``git worktree`` of an older commit, say): fresh processes, the two checkouts alternating for
 ``--rounds`` rounds, each timing ``sweep.sweep`` (the public call both have) ``--repeats`` times
 per loss; it prints the best rate of each and their ratio, and whether the metrics are equal.
+``--xla-flags`` gives both processes the same extra XLA flags.
 """
 
 import argparse
@@ -185,11 +186,14 @@ print(*rates)
 """
 
 
-def against(other: Path, r: int, epochs: int, repeats: int, rounds: int) -> int:
-    """This checkout's sweep against ``other``'s, alternating fresh processes."""
+def against(other: Path, r: int, epochs: int, repeats: int, rounds: int, flags: str = "") -> int:
+    """This checkout's sweep against ``other``'s, alternating fresh processes, both with the
+    XLA flags ``flags`` (e.g. ``--xla_cpu_prefer_vector_width=512``, which this checkout's
+    sweep compiles with anyway, to give an older one the same code generation)."""
     trees = {"this": HERE.parent, "other": other.resolve()}
     best = {name: [0.0, 0.0] for name in trees}
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={os.cpu_count()}")
+    devices = f"--xla_force_host_platform_device_count={os.cpu_count()}"
+    env = dict(os.environ, XLA_FLAGS=f"{devices} {flags}".strip())
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(rounds):
             for name, tree in trees.items():
@@ -202,7 +206,8 @@ def against(other: Path, r: int, epochs: int, repeats: int, rounds: int) -> int:
                 print(f"round {k + 1} {name:>5}: " + "  ".join(f"{v / 1e9:.3f}" for v in rates))
         same = np.array_equal(np.load(f"{tmp}/this.npy"), np.load(f"{tmp}/other.npy"))
     print(f"\n{r}² starts × {epochs} epochs, SGD, float32; G config-epochs/s, best of "
-          f"{rounds} × {repeats}; load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"{rounds} × {repeats}; XLA_FLAGS {env['XLA_FLAGS']!r}; "
+          f"load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
     for i, loss in enumerate(("mse", "ce")):
         this, that = best["this"][i], best["other"][i]
         print(f"{loss:>4}: this {this / 1e9:.3f}, other {that / 1e9:.3f}, ratio {this / that:.3f}")
@@ -218,9 +223,12 @@ def main() -> int:
     parser.add_argument("--reference", type=Path, default=None, help="reference_sweep.c to run")
     parser.add_argument("--against", type=Path, default=None, help="another checkout to compare")
     parser.add_argument("--rounds", type=int, default=3, help="with --against")
+    parser.add_argument("--xla-flags", default="", help="with --against: XLA flags for both")
     args = parser.parse_args()
     if args.against is not None:
-        return against(args.against, args.resolution, args.epochs, args.repeats, args.rounds)
+        return against(
+            args.against, args.resolution, args.epochs, args.repeats, args.rounds, args.xla_flags
+        )
 
     from xent_jax.devices import use_all_cpu_cores
 

@@ -1,4 +1,5 @@
-"""JAX devices: one CPU device per core, and what a sweep records about its layout.
+"""JAX devices: one CPU device per core, the CPU code generation of the neuron's loops, and what
+a sweep records about its layout.
 
 On a CPU, XLA runs one device's elementwise loop on one thread, so a sharded computation keeps
 every core busy only with one CPU device per core; that has to be asked for before JAX's
@@ -15,8 +16,9 @@ import jax
 # vectors (AVX-512), where the neuron's epoch loop (elementwise over a block of starts, one
 # exp per sample) runs 1.2-1.6× faster with the wide ones (docs/benchmarks.md). It computes the
 # same bits: no operation there mixes vector lanes (tests/test_sweep.py compares the two).
-# Elsewhere the option has no effect. The sweep's programs and the single run's are compiled
-# with it, so that a start of the sweep still reports what ``train`` reports for it.
+# On CPUs without AVX-512, and on other backends, the option changes nothing. The sweep's
+# programs and the single run's are compiled with it, so that a start of the sweep still
+# reports what ``train`` reports for it.
 COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
 
 
