@@ -17,7 +17,9 @@ How the work is laid out, and why:
   the state's counters (the epoch, the optimizer's step count) enter a block as scalars;
 - segments: the epochs go in compiled calls of at most ``SEGMENT_CONFIG_EPOCHS``
   sample-epochs (config-epochs × N), the state left on the devices between them, so memory does
-  not depend on the epochs and a stop request (Ctrl-C) is seen between two calls;
+  not depend on the epochs and a stop request (Ctrl-C) is seen between two calls; the first
+  call also starts the run and the last also finishes it, so a block's state stays in cache
+  from θ_0 to the outputs when the run is one call;
 - inputs: the five inputs (w0, b0, x, y, η) are named; those in ``varying`` are one value per
   configuration (sharded, mapped, vmapped), the others one value for all (replicated, closed
   over), which keeps a grid sweep's per-epoch work free of three constant arrays.
@@ -54,9 +56,11 @@ def unroll_for(samples: int) -> int:
 # Sample-epochs per compiled call (config-epochs × N): under a second on a CPU, so a stop
 # request is seen soon and memory does not grow with the epochs; each call costs a little
 # beyond its epochs (measured: 1024² × 500 one-sample epochs in two calls of 2²⁸ ran 8 % slower
-# than in one). Every run goes begin → advance… → end, however many segments, so the numbers
-# do not depend on how the epochs are cut (measured: one fused program differs from the
-# segmented one in the last bit of a few momentum and Adam cells).
+# than in one). The first call also starts the run and the last one also finishes it, each
+# behind an optimization barrier, so the numbers do not depend on how the epochs are cut
+# (without the barriers, one fused program differed from the segmented one in the last bit of
+# a few momentum and Adam cells; tests/test_limits.py compares a run cut in segments with one
+# call).
 SEGMENT_CONFIG_EPOCHS = 2**29
 
 
@@ -123,29 +127,41 @@ def _state_axes(state: training.State) -> training.State:
     return training.State(None, 0, counters, 0, 0, 0, 0)
 
 
+def _calls(segments: list[int]) -> list[tuple[bool, bool, int]]:
+    """The compiled calls of a run: (with the start, with the finish, epochs) per segment."""
+    last = len(segments) - 1
+    return [(k == 0, k == last, epochs) for k, epochs in enumerate(segments)]
+
+
 @functools.lru_cache(maxsize=32)
-def _segment_programs(loss, rule, optimizer, segment, last, block, varying, devices):
-    """A run in compiled calls, the state carried between them on the devices:
-    ``begin(inputs) -> state``, ``advance(state, inputs)`` over ``segment`` epochs (and over
-    ``last`` for the remainder), ``end(state, inputs) -> outputs``."""
+def _segment_programs(loss, rule, optimizer, calls, block, varying, devices):
+    """A run in compiled calls, the state carried between them on the devices: for each
+    distinct (first, last, epochs) of ``calls``, ``program([state,] *inputs)`` that starts the
+    run at θ_0 when ``first`` (else takes the state), carries it over ``epochs``, and returns
+    the outputs when ``last`` (else the state).
+
+    Inside a call, a block's state stays in cache from its start to its finish (a separate
+    start and finish program each wrote or read the whole state, 7-13 % of a one-sample run of
+    1024² starts × 500 epochs); an optimization barrier on each side of the epochs keeps XLA
+    from compiling across them, so a run computes the same bits however it is cut.
+    """
     direction = training.step_direction(loss, rule)
     in_axes = tuple(0 if n in varying else None for n in EVERYTHING)
 
-    def begin_one(w0, b0, x, y, learning_rate):
-        opt = training.make_optimizer(optimizer, learning_rate)
-        return training.start(direction, opt, w0, b0, x, y)[0]
-
-    def advance_one(epochs):
-        def run(state, w0, b0, x, y, learning_rate):
+    def segment_one(first, last, epochs):
+        def run(*args):
+            state, (w0, b0, x, y, learning_rate) = (None, args) if first else (args[0], args[1:])
             opt = training.make_optimizer(optimizer, learning_rate)
+            if first:
+                state = training.start(direction, opt, w0, b0, x, y)[0]
+                state = jax.lax.optimization_barrier(state)
             unroll = unroll_for(int(np.size(x)))
             state, _ = training.advance(direction, opt, state, x, y, epochs, unroll=unroll)
+            if last:
+                return _outputs(direction, jax.lax.optimization_barrier(state), x, y)
             return state
 
         return run
-
-    def end_one(state, w0, b0, x, y, learning_rate):
-        return _outputs(direction, state, x, y)
 
     def blockwise(fn, with_state):
         def share(*args):
@@ -177,11 +193,12 @@ def _segment_programs(loss, rule, optimizer, segment, last, block, varying, devi
     mesh = Mesh(np.asarray(devices), ("grid",))
     specs = tuple(P("grid") if n in varying else P() for n in EVERYTHING)
 
-    def sharded(fn, with_state):
-        in_specs = ((P("grid"),) if with_state else ()) + specs
+    def sharded(call):
+        first = call[0]
+        in_specs = (() if first else (P("grid"),)) + specs
         return jax.jit(
             jax.shard_map(
-                blockwise(fn, with_state),
+                blockwise(segment_one(*call), not first),
                 mesh=mesh,
                 in_specs=in_specs,
                 out_specs=P("grid"),
@@ -189,8 +206,7 @@ def _segment_programs(loss, rule, optimizer, segment, last, block, varying, devi
             )
         )
 
-    advances = {e: sharded(advance_one(e), True) for e in {segment, last} if e > 0}
-    programs = (sharded(begin_one, False), advances, sharded(end_one, True))
+    programs = {call: sharded(call) for call in calls}
     return programs, tuple(NamedSharding(mesh, s) for s in specs)
 
 
@@ -215,15 +231,9 @@ class Runner:
         self.segments = [self.segment] * (epochs // self.segment)
         if epochs % self.segment:
             self.segments.append(epochs % self.segment)
-        self.programs, self.shardings = _segment_programs(
-            loss,
-            rule,
-            optimizer,
-            self.segment,
-            epochs % self.segment,
-            self.block,
-            self.varying,
-            local,
+        self.calls = _calls(self.segments)
+        programs, self.shardings = _segment_programs(
+            loss, rule, optimizer, frozenset(self.calls), self.block, self.varying, local
         )
         common = {"x": (samples,), "y": (samples,)} if samples > 1 else {}
         shapes = [
@@ -234,16 +244,16 @@ class Runner:
             )
             for name, s in zip(EVERYTHING, self.shardings, strict=True)
         ]
-        # compiled once, outside the timed calls
-        begin, advances, end = self.programs
-        state = jax.eval_shape(begin, *shapes)
+        # compiled once, outside the timed calls; the state's shape is what the first call
+        # returns when it is not also the last
         options = dict(COMPILER_OPTIONS)
-        self.begin = begin.lower(*shapes).compile(compiler_options=options)
-        self.advances = {
-            e: f.lower(state, *shapes).compile(compiler_options=options)
-            for e, f in advances.items()
+        state = None if len(self.calls) == 1 else jax.eval_shape(programs[self.calls[0]], *shapes)
+        self.programs = {
+            call: programs[call]
+            .lower(*(() if call[0] else (state,)), *shapes)
+            .compile(compiler_options=options)
+            for call in programs
         }
-        self.end = end.lower(state, *shapes).compile(compiler_options=options)
 
     def __call__(
         self, inputs: Inputs, should_stop: Callable[[], bool] | None = None
@@ -260,11 +270,12 @@ class Runner:
             values.append(v)
         start = time.perf_counter()
         args = [jax.device_put(v, s) for v, s in zip(values, self.shardings, strict=True)]
-        state = self.begin(*args)
-        for epochs in self.segments:
+        state = ()
+        for call in self.calls:
             if should_stop is not None and should_stop():
                 return None
-            state = self.advances[epochs](state, *args)
-        out = jax.device_get(self.end(state, *args))
+            state = self.programs[call](*state, *args)
+            state = (state,)
+        out = jax.device_get(state[0])
         seconds = time.perf_counter() - start
         return SweepMetrics(*(np.asarray(o)[:count] for o in out)), seconds
