@@ -317,3 +317,27 @@ def test_wide_vector_code_computes_the_same_bits(monkeypatch, optimizer):
     for loss in wide.metrics:
         for a, b in zip(wide.metrics[loss], narrow.metrics[loss], strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+SIXTEEN = ",".join(f"{x:g}:{y:g}" for x, y in zip(np.linspace(-3, 3, 16), [0, 1] * 8, strict=True))
+
+
+@pytest.mark.parametrize("data", ["1:0,-1:1,0.5:1,2:0", SIXTEEN], ids=["N4", "N16"])
+def test_data_set_sweep_equals_train_exactly(data):
+    """SGD on N samples: the sweep's compiled block and train()'s single run give the same bits.
+    (256, 172, 68) is a start of the 16-sample set where a separate start program once made
+    the sweep's takeoff 0 against train's 1."""
+    result = S.sweep("mse", resolution=256, epochs=300, learning_rate=0.15, data=data)
+    m = result.metrics["mse"]
+    for j, i in [(68, 172), (0, 0), (128, 40), (255, 255), (17, 230)]:
+        run = train(
+            "mse",
+            float(result.w0[i]),
+            float(result.b0[j]),
+            learning_rate=0.15,
+            epochs=300,
+            data=data,
+        )
+        assert m.takeoff_epoch[j, i] == _epoch(run.takeoff_epoch)
+        assert m.half_error_epoch[j, i] == _epoch(run.half_error_epoch)
+        assert m.final_loss[j, i] == np.float32(run.final_loss)

@@ -14,11 +14,11 @@ import jax
 
 # XLA's CPU code generator writes 256-bit vector code by default, even on a CPU with 512-bit
 # vectors (AVX-512), where the neuron's epoch loop (elementwise over a block of starts, one
-# exp per sample) runs 1.2-1.6× faster with the wide ones (docs/benchmarks.md). It computes the
-# same bits: no operation there mixes vector lanes (tests/test_sweep.py compares the two).
-# On CPUs without AVX-512, and on other backends, the option changes nothing. The sweep's
-# programs and the single run's are compiled with it, so that a start of the sweep still
-# reports what ``train`` reports for it.
+# exp per sample) ran 1.2-1.6× faster with the wide ones (docs/benchmarks.md). It computes the
+# same bits: no operation there mixes vector lanes (tests/test_sweep.py compares the two;
+# on a CPU without AVX-512 that test compares identical code). On other backends the option
+# changes nothing. The sweep's programs and the single run's are compiled with it, so that a
+# start of the sweep still reports what ``train`` reports for it.
 COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
 
 

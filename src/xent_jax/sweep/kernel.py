@@ -246,12 +246,11 @@ class Runner:
         ]
         # compiled once, outside the timed calls; the state's shape is what the first call
         # returns when it is not also the last
-        options = dict(COMPILER_OPTIONS)
         state = None if len(self.calls) == 1 else jax.eval_shape(programs[self.calls[0]], *shapes)
         self.programs = {
             call: programs[call]
             .lower(*(() if call[0] else (state,)), *shapes)
-            .compile(compiler_options=options)
+            .compile(compiler_options=COMPILER_OPTIONS)
             for call in programs
         }
 
@@ -270,12 +269,12 @@ class Runner:
             values.append(v)
         start = time.perf_counter()
         args = [jax.device_put(v, s) for v, s in zip(values, self.shardings, strict=True)]
-        state = ()
+        state = None  # after the last call: the outputs
         for call in self.calls:
             if should_stop is not None and should_stop():
                 return None
-            state = self.programs[call](*state, *args)
-            state = (state,)
-        out = jax.device_get(state[0])
+            first = call[0]
+            state = self.programs[call](*args) if first else self.programs[call](state, *args)
+        out = jax.device_get(state)
         seconds = time.perf_counter() - start
         return SweepMetrics(*(np.asarray(o)[:count] for o in out)), seconds
