@@ -131,3 +131,30 @@ def test_segment_epochs_bound_each_call():
     n = 2**20
     e = kernel.segment_epochs(n, 10**9)
     assert e % kernel.UNROLL == 0 and n * e <= kernel.SEGMENT_CONFIG_EPOCHS < n * (e + 4)
+
+
+@pytest.mark.parametrize("samples", [1, 4])
+@pytest.mark.parametrize("devices", [1, 2, 3])
+def test_blocks_split_each_share_evenly(samples, devices):
+    """Equal blocks, each at most the largest and a multiple of 128, pad a call by fewer than
+    128 configurations per block."""
+    largest = kernel.BLOCK if samples == 1 else kernel.DATA_BLOCK
+    for n in (1, 127, 129, 4096, largest + 1, 2 * largest * devices - 1, 100_000, 2**20):
+        block = kernel.block_size(n, samples, devices)
+        assert block % 128 == 0 and block <= largest
+        blocks = -(-n // (devices * block))  # per device
+        share = -(-n // devices)
+        assert blocks == -(-share // largest)  # no more blocks than needed
+        assert 0 <= blocks * devices * block - n < 128 * blocks * devices
+
+
+def test_results_do_not_depend_on_the_block(monkeypatch):
+    """A data-set sweep in blocks of 256 starts or of the default size: the same bits."""
+    settings = dict(losses=("mse", "ce"), resolution=(48, 40), epochs=60, data="1:0,-1:1,0.5:1,2:0")
+    whole = S.sweep(**settings)
+    monkeypatch.setattr(kernel, "DATA_BLOCK", 256)
+    kernel._segment_programs.cache_clear()
+    assert kernel.Runner("ce", "autodiff", "sgd", 60, "float32", 1920, samples=4).block == 256
+    cut = S.sweep(**settings)
+    for key, value in whole.arrays().items():
+        np.testing.assert_array_equal(cut.arrays()[key], value)
