@@ -105,8 +105,8 @@ def block_size(n: int, samples: int = 1, devices: int = 1) -> int:
     ``DATA_BLOCK``: measured on 2 cores with 512-bit vector code, 1024² starts × 500 epochs, the
     block sizes alternating in one process, median over 6 rounds of the rate against 4096:
     16384 gave 1.07 (cross-entropy) and 1.16 (quadratic) at N = 16, 0.99 and 1.00 at N = 4
-    (a first run: 1.06, 1.08, 0.95, 1.12); 32768 and 65536 were no better at N = 16 and 5-8 %
-    slower for the cross-entropy at N = 4.
+    (a first run: 1.06, 1.08, 0.95, 1.12); 32768 and 65536 were not consistently better at
+    N = 16 (1.02-1.13) and 4-8 % slower for the cross-entropy at N = 4.
     """
     largest = BLOCK if samples == 1 else DATA_BLOCK
     share = -(-n // devices)
