@@ -4,6 +4,7 @@ import errno
 import os
 import subprocess
 
+import jax
 import numpy as np
 import pytest
 
@@ -154,7 +155,7 @@ def test_results_do_not_depend_on_the_block(monkeypatch):
     whole = S.sweep(**settings)
     monkeypatch.setattr(kernel, "DATA_BLOCK", 256)
     kernel._segment_programs.cache_clear()
-    assert kernel.Runner("ce", "autodiff", "sgd", 60, "float32", 1920, samples=4).block == 256
+    assert kernel.block_size(48 * 40, 4, jax.local_device_count()) == 256  # 1024 before
     cut = S.sweep(**settings)
     for key, value in whole.arrays().items():
         np.testing.assert_array_equal(cut.arrays()[key], value)

@@ -237,10 +237,10 @@ class Runner:
         self.block = block_size(n, samples, len(local))
         unit = len(local) * self.block
         self.padded = -(-n // unit) * unit
-        self.segment = segment_epochs(self.padded, epochs, samples)
-        self.segments = [self.segment] * (epochs // self.segment)
-        if epochs % self.segment:
-            self.segments.append(epochs % self.segment)
+        segment = segment_epochs(self.padded, epochs, samples)
+        self.segments = [segment] * (epochs // segment)
+        if epochs % segment:
+            self.segments.append(epochs % segment)
         self.calls = _calls(self.segments)
         programs, self.shardings = _segment_programs(
             loss, rule, optimizer, frozenset(self.calls), self.block, self.varying, local
