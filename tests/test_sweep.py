@@ -322,9 +322,13 @@ def test_wide_vector_code_computes_the_same_bits(monkeypatch, optimizer):
 SIXTEEN = ",".join(f"{x:g}:{y:g}" for x, y in zip(np.linspace(-3, 3, 16), [0, 1] * 8, strict=True))
 
 
-@pytest.mark.parametrize("data", ["1:0,-1:1,0.5:1,2:0", SIXTEEN], ids=["N4", "N16"])
+FIVE = "1:0,-1:1,0.5:1,2:0,-0.3:0"  # odd: the sample sums go in halves of 3 and 2
+
+
+@pytest.mark.parametrize("data", ["1:0,-1:1,0.5:1,2:0", FIVE, SIXTEEN], ids=["N4", "N5", "N16"])
 def test_data_set_sweep_equals_train_exactly(data):
-    """SGD on N samples: the sweep's compiled block and train()'s single run give the same bits.
+    """SGD on N samples: the sweep's compiled block and train()'s single run give the same bits
+    (the sample sums are added in the same fixed order in both, directions._means).
     (256, 172, 68) is a start of the 16-sample set where a separate start program once made
     the sweep's takeoff 0 against train's 1."""
     result = S.sweep("mse", resolution=256, epochs=300, learning_rate=0.15, data=data)

@@ -51,67 +51,101 @@ _TRAINING_LOSSES = {"mse": neuron_quadratic_loss, "ce": _fast_cross_entropy}
 
 
 def step_direction(loss: str, rule: str) -> Direction:
-    """``direction(w, b, x, y) -> (mean loss, a, g_w, g_b)`` for one loss and update rule.
+    """``direction(w, b, x, y) -> (mean loss, a, g_w, g_b, ē)`` for one loss and update rule.
 
-    ``x`` and ``y`` are one sample (scalars) or N samples (shape (N,)); ``a`` has their shape
-    and (g_w, g_b) is the step direction of the mean loss.
+    ``x`` and ``y`` are one sample (scalars) or N samples (shape (N,)); ``a`` has their shape,
+    (g_w, g_b) is the step direction of the mean loss and ē the mean output error
+    (:func:`mean_error`).
+
+    The direction is a mean of per-sample terms, g = (1/N) Σ_i g_i: with the ``autodiff`` rule
+    g_i = (∂C_i/∂w, ∂C_i/∂b) is ``jax.vjp`` of the sample's loss C_i (the gradient of a mean
+    is the mean of the gradients), with ``book`` the demo's rule (see :mod:`xent_jax.training`).
+    The sample means of g_w, g_b and ē are taken together (:func:`_means`), so each a_i is
+    computed once and never stored.
     """
     _validate.choice("loss", loss, LOSSES)
     _validate.choice("rule", rule, RULES)
     loss_fn = _TRAINING_LOSSES[loss]
 
-    def mean_loss(w, b, x, y):
-        return _mean(lambda i: loss_fn(w, b, _at(x, i), _at(y, i)), _samples(x))  # (1/N) Σ C_i
-
-    if rule == "autodiff":
-        value_and_grad = jax.value_and_grad(mean_loss, argnums=(0, 1))
-
-        def direction(w, b, x, y):
-            value, (gw, gb) = value_and_grad(w, b, x, y)
-            return value, _outputs(w, b, x), gw, gb
-
-        return direction
-
-    def book_direction(w, b, x, y):
+    def per_sample(w, b, x, y):
+        """(g_w, g_b, |a − y|) of the samples x, y (one, or all along the last axis)."""
         z = preactivation(w, b, x)
-        if loss == "mse":
-            dc = quadratic_dc_dz(z, y)  # ∂C/∂z: the true gradient
+        if rule == "autodiff":
+            shape = jnp.shape(z)
+            wi, bi = jnp.broadcast_to(w, shape), jnp.broadcast_to(b, shape)
+            value, vjp = jax.vjp(lambda w, b: loss_fn(w, b, x, y), wi, bi)
+            gw, gb = vjp(jnp.ones_like(value))  # (∂C_i/∂w, ∂C_i/∂b), elementwise
         else:
-            dc = cross_entropy_dc_da_from_logit(z, y)  # ∂C/∂a: the book's step, no σ′
+            if loss == "mse":
+                dc = quadratic_dc_dz(z, y)  # ∂C/∂z: the true gradient
+            else:
+                dc = cross_entropy_dc_da_from_logit(z, y)  # ∂C/∂a: the book's step, no σ′
+            gw, gb = x * dc, dc
+        return gw, gb, jnp.abs(jax.nn.sigmoid(z) - y)
+
+    def direction(w, b, x, y):
         n = _samples(x)
-        gw = _mean(lambda i: _at(x, i) * _at(dc, i), n)  # (1/N) Σ x_i·dc_i
-        return mean_loss(w, b, x, y), jax.nn.sigmoid(z), gw, _mean(lambda i: _at(dc, i), n)
+        gw, gb, error = _means(lambda i: per_sample(w, b, _at(x, i), _at(y, i)), n)
+        (value,) = _means(lambda i: (loss_fn(w, b, _at(x, i), _at(y, i)),), n)  # (1/N) Σ C_i
+        return value, _outputs(w, b, x), gw, gb, error
 
-    return book_direction
-
-
-UNROLL_SAMPLES = 64  # up to this N, sample sums are written out term by term (see _mean)
+    return direction
 
 
-def _mean(values: Callable[[Any], jax.Array], n: int | None) -> jax.Array:
-    """(1/N) Σ_i values(i): over samples i = 0 … N − 1, or the one value when ``n`` is None.
+UNROLL_SAMPLES = 64  # up to this N, sample sums are written out term by term (see _means)
 
-    Up to ``UNROLL_SAMPLES`` samples the sum is written out term by term, so that under ``vmap``
-    each term is one elementwise operation over the block of starts (as a hand-written loop over
-    samples does) instead of a reduction over a short minor axis, which XLA's CPU code runs
-    several times slower.
+
+def _means(terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None) -> tuple[jax.Array, ...]:
+    """(1/N) Σ_i of each of ``terms(i)`` over samples i = 0 … N − 1, or ``terms(None)`` when ``n``
+    is None (one sample).
+
+    Up to ``UNROLL_SAMPLES`` samples each sum is written out term by term, in a fixed order:
+    the first ⌈N/2⌉ samples one after the other, the rest likewise, and the two partial sums
+    added last. Under ``vmap`` each term is then one elementwise operation over the block of
+    starts (as a hand-written loop over samples does), and the single run and the sweep add in
+    the same order, so they compute the same bits. The last addition is one variadic reduction
+    over the two halves (in any order it gives s₁ + s₂: its start value −0.0 adds nothing),
+    which makes XLA compute every term of a sample in one loop, each a_i once and never stored.
+    Measured on 2 cores, N = 16 samples, cross-entropy, in a stand-alone loop: 1.7× the rate
+    of the same sums added term by term to the end (XLA's CPU code then runs one kernel per
+    sample and stores the a_i between kernels), 5× that of three reductions over a minor axis.
+    Beyond ``UNROLL_SAMPLES`` the sums are one reduction over the sample axis, in XLA's order.
     """
     if n is None:
-        return values(None)
+        return terms(None)
     if n > UNROLL_SAMPLES:
-        return jnp.mean(values(slice(None)), axis=-1)
-    total = values(0)
-    for i in range(1, n):
-        total = total + values(i)
-    return total / n
+        parts = terms(slice(None))
+    else:
+        half = -(-n // 2)
+        sums = [_sequential_sum(terms, range(half)), _sequential_sum(terms, range(half, n))]
+        parts = tuple(jnp.stack(p, axis=-1) for p in zip(*(s for s in sums if s), strict=True))
+    start = tuple(jnp.full((), -0.0, p.dtype) for p in parts)
+    sums = jax.lax.reduce(parts, start, _add, (parts[0].ndim - 1,))
+    return tuple(total / n for total in sums)
+
+
+def _sequential_sum(terms, indices) -> tuple[jax.Array, ...] | None:
+    total = None
+    for i in indices:
+        values = terms(i)
+        total = values if total is None else tuple(map(jnp.add, total, values))
+    return total
+
+
+def _add(p, q):
+    return tuple(map(jnp.add, p, q))
 
 
 def _outputs(w: jax.Array, b: jax.Array, x: jax.Array) -> jax.Array:
-    """a_i = σ(w·x_i + b), sample by sample as the loss computes it, so XLA computes it once."""
+    """a_i = σ(w·x_i + b), sample by sample as the sums compute it, so XLA computes it once."""
     n = _samples(x)
     if n is None or n > UNROLL_SAMPLES:
         return jax.nn.sigmoid(preactivation(w, b, x))
     return jnp.stack([jax.nn.sigmoid(preactivation(w, b, x[..., i])) for i in range(n)], axis=-1)
+
+
+def _at(v: jax.Array, i: Any) -> jax.Array:
+    return v if i is None else v[..., i]
 
 
 def _samples(x: jax.Array) -> int | None:
@@ -120,8 +154,5 @@ def _samples(x: jax.Array) -> int | None:
 
 def mean_error(a: jax.Array, y: jax.Array) -> jax.Array:
     """ē = (1/N) Σ |a_i − y_i|, the loss-agnostic mean output error."""
-    return _mean(lambda i: jnp.abs(_at(a, i) - _at(y, i)), _samples(y))
-
-
-def _at(v: jax.Array, i: Any) -> jax.Array:
-    return v if i is None else v[..., i]
+    n = _samples(y)
+    return _means(lambda i: (jnp.abs(_at(a, i) - _at(y, i)),), n)[0]

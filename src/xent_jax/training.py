@@ -3,7 +3,8 @@
 A run is full-batch descent on the mean loss C̄ = (1/N) Σ C(a_i, y_i), a_i = σ(w·x_i + b). Two
 update rules give the step direction g_t at θ_t = (w, b):
 
-- ``autodiff``: the true gradient, from ``jax.grad`` of the mean loss;
+- ``autodiff``: the true gradient: ``jax.vjp`` of each sample's loss, averaged over the samples
+  (the gradient of the mean loss is the mean of the gradients);
 - ``book``: the rule of the interactive demo in Nielsen's *Neural Networks and Deep Learning*,
   ch. 3 (js/saturation*.js). It steps the quadratic loss along ∂C/∂z = (a − y)·a(1 − a)
   (the true gradient) but the cross-entropy along ∂C/∂a = (a − y)/(a(1 − a)), which is
@@ -100,8 +101,7 @@ def start(
     fractions: tuple[float, ...] = (),
 ) -> tuple[State, tuple[jax.Array, ...]]:
     """The state at θ_0 = (w0, b0), and the values there: (w, b, C̄, a, g_w, g_b, ē)."""
-    value, a, gw, gb = direction(w0, b0, x, y)
-    error = mean_error(a, y)
+    value, a, gw, gb, error = direction(w0, b0, x, y)
     params = (w0, b0)
     state = State(
         jnp.zeros((), jnp.int32),
@@ -137,8 +137,7 @@ def advance(
     def body(s: State, _):
         updates, opt_state = optimizer.update(s.grads, s.opt_state, s.params)
         params = optax.apply_updates(s.params, updates)
-        value, a, gw, gb = direction(*params, x, y)
-        error = mean_error(a, y)
+        value, a, gw, gb, error = direction(*params, x, y)
         norm = gw * gw + gb * gb  # ‖g_t‖², same ordering as ‖g_t‖
         t = s.epoch + 1
         metrics = metrics_update(s.metrics, t, s.norm, norm, error, s.error0, fractions)
@@ -151,8 +150,8 @@ def advance(
 def finish(direction: Direction, state: State, x: jax.Array, y: jax.Array) -> Final:
     """The final values of a state: θ_E, C̄, a, ē and the metrics."""
     w, b = state.params
-    value, a, _, _ = direction(w, b, x, y)
-    return Final(w, b, value, a, mean_error(a, y), state.metrics)
+    value, a, _, _, error = direction(w, b, x, y)
+    return Final(w, b, value, a, error, state.metrics)
 
 
 def simulate(
@@ -415,8 +414,8 @@ def _advance_jit(loss, rule, optimizer, transform, fractions, stride, count, sta
 
 def _values(direction, state, x, y):
     w, b = state.params
-    value, a, gw, gb = direction(w, b, x, y)
-    return (w, b, value, a, gw, gb, mean_error(a, y))
+    value, a, gw, gb, error = direction(w, b, x, y)
+    return (w, b, value, a, gw, gb, error)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1), compiler_options=COMPILER_OPTIONS)

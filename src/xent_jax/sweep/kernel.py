@@ -3,8 +3,10 @@
 Every configuration runs the core's dynamics (:func:`xent_jax.training.start`, ``advance`` and
 ``finish``, the pieces of ``simulate``, with the step direction and optax optimizer of a single
 run) and its online metrics, so a start of the sweep reports what :func:`xent_jax.train`
-reports for it: bit for bit with SGD; with momentum, Adam and the book rule XLA's vector and
-scalar code may differ in the last bit, which can move an epoch by one.
+reports for it: bit for bit with SGD (up to ``directions.UNROLL_SAMPLES`` samples, whose sums
+are written out in a fixed order; beyond, a reduction in XLA's order); with momentum, Adam and
+the book rule XLA's vector and scalar code may differ in the last bit, which can move an epoch
+by one.
 
 How the work is laid out, and why:
 
@@ -47,21 +49,25 @@ UNROLL = 4  # epochs per scan iteration (measured: 4 beats 2, 8 and 16; 16 halve
 
 
 def unroll_for(samples: int) -> int:
-    """Epochs per scan iteration for N samples: ``UNROLL`` for one, about 8/N for several (each
-    epoch's body is N times larger; measured on 2 cores, 512² starts: 2 beats 1 and 4 at N = 4,
-    1 beats 2 and 4 at N = 16)."""
-    return UNROLL if samples == 1 else max(1, 8 // samples)
+    """Epochs per scan iteration for N samples: ``UNROLL`` up to 16 samples, 1 beyond (each
+    epoch's body is N times larger). Measured on 2 cores, 1024² starts × 500 epochs, in-process
+    alternation, median of 6-8 rounds against 4 epochs: 2 gave 0.94-1.00 at N = 16 and
+    0.98 at N = 4, 8 gave 0.98-1.01 at N = 16 and 1.08 at N = 4 (the cross-entropy), 1 gave
+    0.93-0.97 at N = 4; larger N were not measured."""
+    return UNROLL if samples <= 16 else 1
 
 
 # Sample-epochs per compiled call (config-epochs × N): under a second on a CPU, so a stop
 # request is seen soon and memory does not grow with the epochs; each call costs a little
 # beyond its epochs (measured: 1024² × 500 one-sample epochs in two calls of 2²⁸ ran 8 % slower
-# than in one). The first call also starts the run and the last one also finishes it, each
-# behind an optimization barrier, so the numbers do not depend on how the epochs are cut
+# than in one; 1024² starts × 500 epochs in calls of 2³⁰ ran 1.03 (cross-entropy, N = 16) and
+# 1.13 (quadratic, N = 4) times the rate of calls of 2²⁹, about 0.25 s a call at 4 G/s). The
+# first call also starts the run and the last one also finishes it, each behind an
+# optimization barrier, so the numbers do not depend on how the epochs are cut
 # (without the barriers, one fused program differed from the segmented one in the last bit of
 # a few momentum and Adam cells; tests/test_limits.py compares a run cut in segments with one
 # call).
-SEGMENT_CONFIG_EPOCHS = 2**29
+SEGMENT_CONFIG_EPOCHS = 2**30
 
 
 class Inputs(NamedTuple):
@@ -106,7 +112,9 @@ def block_size(n: int, samples: int = 1, devices: int = 1) -> int:
     block sizes alternating in one process, median over 6 rounds of the rate against 4096:
     16384 gave 1.07 (cross-entropy) and 1.16 (quadratic) at N = 16, 0.99 and 1.00 at N = 4
     (a first run: 1.06, 1.08, 0.95, 1.12); 32768 and 65536 were not consistently better at
-    N = 16 (1.02-1.13) and 4-8 % slower for the cross-entropy at N = 4.
+    N = 16 (1.02-1.13) and 4-8 % slower for the cross-entropy at N = 4. Since the sample sums
+    became one kernel (``directions._means``), 8192 and 32768 gave 0.99-1.07 at N = 16 (5 rounds):
+    within the noise, so 16384 stayed.
     """
     largest = BLOCK if samples == 1 else DATA_BLOCK
     share = -(-n // devices)
