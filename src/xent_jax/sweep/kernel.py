@@ -51,23 +51,23 @@ UNROLL = 4  # epochs per scan iteration (measured: 4 beats 2, 8 and 16; 16 halve
 def unroll_for(samples: int) -> int:
     """Epochs per scan iteration for N samples: ``UNROLL`` up to 16 samples, 1 beyond (each
     epoch's body is N times larger). Measured on 2 cores, 1024² starts × 500 epochs, in-process
-    alternation, median of 6-8 rounds against 4 epochs: 2 gave 0.94-1.00 at N = 16 and
-    0.98 at N = 4, 8 gave 0.98-1.01 at N = 16 and 1.08 at N = 4 (the cross-entropy), 1 gave
-    0.93-0.97 at N = 4; larger N were not measured."""
+    alternation, median of 6-8 rounds: 4 against the 1 (N = 16) and 2 (N = 4) used before gave
+    1.01-1.11; against 4, 2 gave 0.94-0.99 and 8 gave 0.98-1.01 at N = 16, 8 gave 1.08 for the
+    N = 4 cross-entropy; larger N were not measured."""
     return UNROLL if samples <= 16 else 1
 
 
 # Sample-epochs per compiled call (config-epochs × N): under a second on a CPU, so a stop
 # request is seen soon and memory does not grow with the epochs; each call costs a little
 # beyond its epochs (measured: 1024² × 500 one-sample epochs in two calls of 2²⁸ ran 8 % slower
-# than in one; 1024² starts × 500 epochs in calls of 2³⁰ ran 1.03 (cross-entropy, N = 16) and
-# 1.13 (quadratic, N = 4) times the rate of calls of 2²⁹, about 0.25 s a call at 4 G/s). The
-# first call also starts the run and the last one also finishes it, each behind an
-# optimization barrier, so the numbers do not depend on how the epochs are cut
-# (without the barriers, one fused program differed from the segmented one in the last bit of
-# a few momentum and Adam cells; tests/test_limits.py compares a run cut in segments with one
-# call).
-SEGMENT_CONFIG_EPOCHS = 2**30
+# than in one; with several samples, 1024² starts × 500 epochs in calls of 2³⁰ ran 1.03
+# (cross-entropy, N = 16) and 1.13 (quadratic, N = 4) times the rate of calls of 2²⁹, but at
+# the one-sample Adam rate, 0.82 G config-epochs/s, a call of 2³⁰ would take 1.3 s). The first
+# call also starts the run and the last one also finishes it, each behind an optimization
+# barrier, so the numbers do not depend on how the epochs are cut (without the barriers, one
+# fused program differed from the segmented one in the last bit of a few momentum and Adam
+# cells; tests/test_limits.py compares a run cut in segments with one call).
+SEGMENT_CONFIG_EPOCHS = 2**29
 
 
 class Inputs(NamedTuple):
