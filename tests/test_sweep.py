@@ -325,7 +325,12 @@ SIXTEEN = ",".join(f"{x:g}:{y:g}" for x, y in zip(np.linspace(-3, 3, 16), [0, 1]
 FIVE = "1:0,-1:1,0.5:1,2:0,-0.3:0"  # odd: the sample sums go in halves of 3 and 2
 
 
-@pytest.mark.parametrize("data", ["1:0,-1:1,0.5:1,2:0", FIVE, SIXTEEN], ids=["N4", "N5", "N16"])
+TWENTY = ",".join(f"{x:g}:{i % 2}" for i, x in enumerate(np.linspace(-2, 2, 20)))  # 16 + 4
+
+
+@pytest.mark.parametrize(
+    "data", ["1:0,-1:1,0.5:1,2:0", FIVE, SIXTEEN, TWENTY], ids=["N4", "N5", "N16", "N20"]
+)
 def test_data_set_sweep_equals_train_exactly(data):
     """SGD on N samples: the sweep's compiled block and train()'s single run give the same bits
     (the sample sums are added in the same fixed order in both, directions._means).

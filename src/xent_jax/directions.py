@@ -93,6 +93,7 @@ def step_direction(loss: str, rule: str) -> Direction:
 
 
 UNROLL_SAMPLES = 64  # up to this N, sample sums are written out term by term (see _means)
+GROUP_SAMPLES = 16  # samples per reduction kernel (see _means)
 
 
 def _means(terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None) -> tuple[jax.Array, ...]:
@@ -100,15 +101,21 @@ def _means(terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None) -> tupl
     is None (one sample).
 
     Up to ``UNROLL_SAMPLES`` samples each sum is written out term by term, in a fixed order:
-    the first ⌈N/2⌉ samples one after the other, the rest likewise, and the two partial sums
-    added last. Under ``vmap`` each term is then one elementwise operation over the block of
+    in groups of ``GROUP_SAMPLES`` consecutive samples, each group's first half one sample after
+    the other, its second half likewise, the two partial sums added, and the groups' sums added
+    in order. Under ``vmap`` each term is then one elementwise operation over the block of
     starts (as a hand-written loop over samples does), and the single run and the sweep add in
-    the same order, so they compute the same bits. The last addition is one variadic reduction
-    over the two halves (in any order it gives s₁ + s₂: its start value −0.0 adds nothing),
-    which makes XLA compute every term of a sample in one loop, each a_i once and never stored.
-    Measured on 2 cores, N = 16 samples, cross-entropy, in a stand-alone loop: 1.7× the rate
-    of the same sums added term by term to the end (XLA's CPU code then runs one kernel per
-    sample and stores the a_i between kernels), 5× that of three reductions over a minor axis.
+    the same order, so they compute the same bits. A group's last addition is one variadic
+    reduction over its two halves (in any order it gives s₁ + s₂: its start value −0.0 adds
+    nothing), which makes XLA compute every term of a group's samples in one loop, each a_i
+    once and never stored. Measured on 2 cores, N = 16 samples, cross-entropy, in a stand-alone
+    loop: 1.7× the rate of the same sums added term by term to the end (XLA's CPU code then
+    runs one kernel per sample and stores the a_i between kernels), 5× that of three
+    reductions over a minor axis. Groups, because a loop over more samples can lose its vector
+    code: with the book rule's cross-entropy (two exponentials a sample) one kernel for 20 or
+    more samples ran scalar code at 0.18-0.20 G sample-epochs/s, 12-14× slower than groups of
+    16 (N = 20-64); for the other losses and rules groups of 16 gave 0.92-1.03× one kernel
+    (N = 32 and 64, 512² × 300, in-process alternation).
     Beyond ``UNROLL_SAMPLES`` each sum is a plain reduction over the sample axis, in XLA's
     order (one variadic reduction was 2.7× slower there: N = 65 and 200, 256² starts × 200
     epochs, both losses).
@@ -117,12 +124,21 @@ def _means(terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None) -> tupl
         return terms(None)
     if n > UNROLL_SAMPLES:
         return tuple(jnp.sum(t, axis=-1) / n for t in terms(slice(None)))
-    half = -(-n // 2)
-    sums = [_sequential_sum(terms, range(half)), _sequential_sum(terms, range(half, n))]
+    total = None
+    for first in range(0, n, GROUP_SAMPLES):
+        sums = _group_sums(terms, range(first, min(first + GROUP_SAMPLES, n)))
+        total = sums if total is None else _add(total, sums)
+    return tuple(t / n for t in total)
+
+
+def _group_sums(terms, indices: range) -> tuple[jax.Array, ...]:
+    """Σ_i terms(i) over ``indices``: its first half in order, the rest in order, and the two
+    partial sums added by one variadic reduction (one kernel under ``vmap``, see _means)."""
+    half = -(-len(indices) // 2)
+    sums = [_sequential_sum(terms, indices[:half]), _sequential_sum(terms, indices[half:])]
     parts = tuple(jnp.stack(p, axis=-1) for p in zip(*(s for s in sums if s), strict=True))
     start = tuple(jnp.full((), -0.0, p.dtype) for p in parts)
-    sums = jax.lax.reduce(parts, start, _add, (parts[0].ndim - 1,))
-    return tuple(total / n for total in sums)
+    return tuple(jax.lax.reduce(parts, start, _add, (parts[0].ndim - 1,)))
 
 
 def _sequential_sum(terms, indices) -> tuple[jax.Array, ...] | None:
