@@ -329,14 +329,22 @@ TWENTY = ",".join(f"{x:g}:{i % 2}" for i, x in enumerate(np.linspace(-2, 2, 20))
 
 
 @pytest.mark.parametrize(
-    "data", ["1:0,-1:1,0.5:1,2:0", FIVE, SIXTEEN, TWENTY], ids=["N4", "N5", "N16", "N20"]
+    ("data", "dtype"),
+    [
+        ("1:0,-1:1,0.5:1,2:0", "float32"),
+        (FIVE, "float32"),
+        (SIXTEEN, "float32"),
+        (TWENTY, "float32"),
+        (TWENTY, "float64"),  # groups of 8 samples in float64: 8 + 8 + 4
+    ],
+    ids=["N4", "N5", "N16", "N20", "N20-float64"],
 )
-def test_data_set_sweep_equals_train_exactly(data):
+def test_data_set_sweep_equals_train_exactly(data, dtype):
     """SGD on N samples: the sweep's compiled block and train()'s single run give the same bits
     (the sample sums are added in the same fixed order in both, directions._means).
     (256, 172, 68) is a start of the 16-sample set where a separate start program once made
     the sweep's takeoff 0 against train's 1."""
-    result = S.sweep("mse", resolution=256, epochs=300, learning_rate=0.15, data=data)
+    result = S.sweep("mse", resolution=256, epochs=300, learning_rate=0.15, data=data, dtype=dtype)
     m = result.metrics["mse"]
     for j, i in [(68, 172), (0, 0), (128, 40), (255, 255), (17, 230)]:
         run = train(
@@ -346,7 +354,8 @@ def test_data_set_sweep_equals_train_exactly(data):
             learning_rate=0.15,
             epochs=300,
             data=data,
+            dtype=dtype,
         )
         assert m.takeoff_epoch[j, i] == _epoch(run.takeoff_epoch)
         assert m.half_error_epoch[j, i] == _epoch(run.half_error_epoch)
-        assert m.final_loss[j, i] == np.float32(run.final_loss)
+        assert m.final_loss[j, i] == np.dtype(dtype).type(run.final_loss)

@@ -85,37 +85,47 @@ def step_direction(loss: str, rule: str) -> Direction:
 
     def direction(w, b, x, y):
         n = _samples(x)
-        gw, gb, error = _means(lambda i: per_sample(w, b, _at(x, i), _at(y, i)), n)
-        (value,) = _means(lambda i: (loss_fn(w, b, _at(x, i), _at(y, i)),), n)  # (1/N) Σ C_i
+        dtype = jnp.result_type(w, b, x)
+        gw, gb, error = _means(lambda i: per_sample(w, b, _at(x, i), _at(y, i)), n, dtype)
+        (value,) = _means(lambda i: (loss_fn(w, b, _at(x, i), _at(y, i)),), n, dtype)  # (1/N) Σ C_i
         return value, _outputs(w, b, x), gw, gb, error
 
     return direction
 
 
 UNROLL_SAMPLES = 64  # up to this N, sample sums are written out term by term (see _means)
-GROUP_SAMPLES = 16  # samples per reduction kernel (see _means)
+# samples per reduction kernel, by dtype (see _means): the largest measured group whose kernel
+# keeps vector code with the book rule's cross-entropy
+GROUP_SAMPLES = {"float32": 16, "float64": 8}
 
 
-def _means(terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None) -> tuple[jax.Array, ...]:
+def _means(
+    terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None, dtype: Any
+) -> tuple[jax.Array, ...]:
     """(1/N) Σ_i of each of ``terms(i)`` over samples i = 0 … N − 1, or ``terms(None)`` when ``n``
-    is None (one sample).
+    is None (one sample); ``dtype`` is the run's.
 
     Up to ``UNROLL_SAMPLES`` samples each sum is written out term by term, in a fixed order:
-    in groups of ``GROUP_SAMPLES`` consecutive samples, each group's first half one sample after
-    the other, its second half likewise, the two partial sums added, and the groups' sums added
-    in order. Under ``vmap`` each term is then one elementwise operation over the block of
-    starts (as a hand-written loop over samples does), and the single run and the sweep add in
-    the same order, so they compute the same bits. A group's last addition is one variadic
-    reduction over its two halves (in any order it gives s₁ + s₂: its start value −0.0 adds
-    nothing), which makes XLA compute every term of a group's samples in one loop, each a_i
-    once and never stored. Measured on 2 cores, N = 16 samples, cross-entropy, in a stand-alone
-    loop: 1.7× the rate of the same sums added term by term to the end (XLA's CPU code then
-    runs one kernel per sample and stores the a_i between kernels), 5× that of three
-    reductions over a minor axis. Groups, because a loop over more samples can lose its vector
-    code: with the book rule's cross-entropy (two exponentials a sample) one kernel for 20 or
-    more samples ran scalar code at 0.18-0.20 G sample-epochs/s, 12-14× slower than groups of
-    16 (N = 20-64); for the other losses and rules groups of 16 gave 0.92-1.03× one kernel
+    in groups of ``GROUP_SAMPLES[dtype]`` consecutive samples, each group's first half one
+    sample after the other, its second half likewise, the two partial sums added, and the
+    groups' sums added in order. Under ``vmap`` each term is then one elementwise operation
+    over the block of starts (as a hand-written loop over samples does), and the single run and
+    the sweep add in the same order, so they compute the same bits.
+
+    A group's last addition is one variadic reduction over its two halves (in any order it
+    gives s₁ + s₂: its start value −0.0 adds nothing), which makes XLA compute every term of a
+    group's samples in one loop, each a_i once and never stored. Measured on 2 cores, N = 16
+    samples, cross-entropy, in a stand-alone loop: 1.7× the rate of the same sums added term by
+    term to the end (XLA's CPU code then runs one kernel per sample and stores the a_i between
+    kernels), 5× that of three reductions over a minor axis.
+
+    Groups, because a loop over more samples can lose its vector code: with the book rule's
+    cross-entropy (two exponentials a sample) one float32 kernel for 20 or more samples ran
+    scalar code at 0.18-0.20 G sample-epochs/s, 12-14× slower than groups of 16 (N = 20-64);
+    in float64 groups of 12 or 16 ran at 0.13-0.16 G/s, groups of 4 or 8 at 0.60-0.71 (N = 16
+    and 40). For the other losses and rules groups of 16 gave 0.92-1.03× one kernel in float32
     (N = 32 and 64, 512² × 300, in-process alternation).
+
     Beyond ``UNROLL_SAMPLES`` each sum is a plain reduction over the sample axis, in XLA's
     order (one variadic reduction was 2.7× slower there: N = 65 and 200, 256² starts × 200
     epochs, both losses).
@@ -125,8 +135,9 @@ def _means(terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None) -> tupl
     if n > UNROLL_SAMPLES:
         return tuple(jnp.sum(t, axis=-1) / n for t in terms(slice(None)))
     total = None
-    for first in range(0, n, GROUP_SAMPLES):
-        sums = _group_sums(terms, range(first, min(first + GROUP_SAMPLES, n)))
+    group = GROUP_SAMPLES.get(jnp.dtype(dtype).name, 8)
+    for first in range(0, n, group):
+        sums = _group_sums(terms, range(first, min(first + group, n)))
         total = sums if total is None else _add(total, sums)
     return tuple(t / n for t in total)
 
@@ -172,4 +183,4 @@ def _samples(x: jax.Array) -> int | None:
 def mean_error(a: jax.Array, y: jax.Array) -> jax.Array:
     """ē = (1/N) Σ |a_i − y_i|, the loss-agnostic mean output error."""
     n = _samples(y)
-    return _means(lambda i: (jnp.abs(_at(a, i) - _at(y, i)),), n)[0]
+    return _means(lambda i: (jnp.abs(_at(a, i) - _at(y, i)),), n, jnp.result_type(a))[0]
