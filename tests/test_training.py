@@ -205,8 +205,8 @@ DATA_CONFIGS = [
     ("ce", "book", 0.5, -0.5, "separable", 0.02, 300),
     ("ce", "autodiff", 3.0, 1.0, "overlap", 0.5, 500),
     ("mse", "autodiff", 0.5, 0.5, [(0.3, 0.2), (-1.2, 0.9), (2.0, 0.4)], 2.0, 300),
-    # an odd N (the sums go in two unequal halves) and N beyond directions.UNROLL_SAMPLES (one
-    # reduction over the sample axis)
+    # N = 17, not a multiple of the float64 group (directions.GROUP_SAMPLES: 8 + 8 + 1, the last
+    # group a single sample), and N beyond directions.UNROLL_SAMPLES (plain reductions)
     ("ce", "book", 1.0, 1.0, [(0.1 * i - 1, i % 2) for i in range(17)], 0.05, 200),
     ("ce", "autodiff", 1.0, -1.0, [(0.05 * i - 1.7, (i % 3) / 2) for i in range(70)], 0.5, 200),
     ("mse", "autodiff", -2.0, 1.0, [(0.04 * i - 1.4, i % 2) for i in range(70)], 1.0, 200),

@@ -146,8 +146,9 @@ def _group_sums(terms, indices: range) -> tuple[jax.Array, ...]:
     """Σ_i terms(i) over ``indices``: its first half in order, the rest in order, and the two
     partial sums added by one variadic reduction (one kernel under ``vmap``, see _means)."""
     half = -(-len(indices) // 2)
-    sums = [_sequential_sum(terms, indices[:half]), _sequential_sum(terms, indices[half:])]
-    parts = tuple(jnp.stack(p, axis=-1) for p in zip(*(s for s in sums if s), strict=True))
+    halves = [_sequential_sum(terms, indices[:half]), _sequential_sum(terms, indices[half:])]
+    halves = [h for h in halves if h is not None]  # one sample: its only half
+    parts = tuple(jnp.stack(p, axis=-1) for p in zip(*halves, strict=True))
     start = tuple(jnp.full((), -0.0, p.dtype) for p in parts)
     return tuple(jax.lax.reduce(parts, start, _add, (parts[0].ndim - 1,)))
 
@@ -156,7 +157,7 @@ def _sequential_sum(terms, indices) -> tuple[jax.Array, ...] | None:
     total = None
     for i in indices:
         values = terms(i)
-        total = values if total is None else tuple(map(jnp.add, total, values))
+        total = values if total is None else _add(total, values)
     return total
 
 
