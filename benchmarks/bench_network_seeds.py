@@ -1,6 +1,6 @@
 """Many seeds in one vmapped run against a Python loop of single-seed runs.
 
-Both sides call ``xent_jax.network_seeds.train_seeds`` with the same pairings, starts and
+Both sides call ``xent_jax.studies._network_seeds.train_seeds`` with the same pairings, starts and
 epochs: the vmapped side once with N seeds, the loop side N times with one seed each (its
 one-seed program is compiled once, by a warm-up call outside the timing, and so is the
 vmapped one). Time is the best of ``--repeats`` interleaved runs, so a shared machine's load
@@ -18,7 +18,7 @@ import time
 import jax
 import numpy as np
 
-from xent_jax import network_seeds
+from xent_jax.studies import _network_seeds as network_seeds
 
 
 def vmapped(seeds, epochs):

@@ -128,8 +128,9 @@ def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
     (the machine is shared: a slow repeat measures the neighbours, not the implementation),
     and each one's metric agreement with the JAX sweep."""
     from xent_jax import sweep
+    from xent_jax.core import _seed as seed
 
-    eta = sweep.SEED_LEARNING_RATES[loss]
+    eta = seed.LEARNING_RATES[loss]
     work = r * r * epochs
     w0, b0 = sweep.SweepSpec.build(resolution=r).axes()
 
@@ -230,7 +231,7 @@ def main() -> int:
             args.against, args.resolution, args.epochs, args.repeats, args.rounds, args.xla_flags
         )
 
-    from xent_jax.devices import use_all_cpu_cores
+    from xent_jax._devices import use_all_cpu_cores
 
     use_all_cpu_cores()  # before JAX's first computation
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xent_jax.devices import use_all_cpu_cores
+from xent_jax._devices import use_all_cpu_cores
 
 DATA = {
     4: "1:0,-1:1,0.5:1,2:0",
@@ -96,7 +96,7 @@ def peak_rss_mib(loss, r, epochs, data) -> float:
     """Peak RSS of a fresh process that runs one JAX sweep (MiB)."""
     code = (
         "import resource, sys\n"
-        "from xent_jax.devices import use_all_cpu_cores\nuse_all_cpu_cores()\n"
+        "from xent_jax._devices import use_all_cpu_cores\nuse_all_cpu_cores()\n"
         "from xent_jax import sweep\n"
         f"sweep.sweep(({loss!r},), resolution={r}, epochs={epochs}, learning_rate={ETA}, "
         f"data={data!r})\n"

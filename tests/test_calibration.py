@@ -7,10 +7,10 @@ import pytest
 import torch
 from scipy import optimize
 
-from xent_jax import calibration
 from xent_jax.cli import main
 from xent_jax.errors import InputError
 from xent_jax.plots import counterpoints as plots
+from xent_jax.studies import _calibration as calibration
 
 
 def log_softmax(z):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from xent_jax import information
+from xent_jax.studies import _information as information
 
 
 def _distributions(seed, shape):

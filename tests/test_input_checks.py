@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_jax as xj
-from xent_jax import information
+from xent_jax.studies import _information as information
 
 LOGITS = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], np.float32)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xent_jax import datasets
 from xent_jax import sweep as S
+from xent_jax.core import _datasets as datasets
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_sweep_data.c"
 

@@ -12,7 +12,7 @@ from xent_jax import _io
 from xent_jax import sweep as S
 from xent_jax.cli import main
 from xent_jax.errors import InputError
-from xent_jax.sweep import kernel
+from xent_jax.sweep import _kernel as kernel
 
 TINY = ["--resolution", "4", "--epochs", "5", "--quiet"]
 

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from xent_jax import linear_plateau as lp
 from xent_jax.cli import main
 from xent_jax.errors import InputError
 from xent_jax.plots import counterpoints as plots
+from xent_jax.studies import _linear_plateau as lp
 
 
 def numpy_descent(strength, init, learning_rate, epochs):

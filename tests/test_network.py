@@ -8,9 +8,10 @@ import jax
 import numpy as np
 import pytest
 
-from xent_jax import network, network_seeds
 from xent_jax.cli import main
 from xent_jax.plots import network as plots
+from xent_jax.studies import _network as network
+from xent_jax.studies import _network_seeds as network_seeds
 
 
 def sigmoid(z):

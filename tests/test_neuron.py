@@ -9,7 +9,7 @@ from jax.test_util import check_grads
 
 import xent_jax as xj
 from xent_jax._validate import precision
-from xent_jax.neuron import fast_sigmoid_cross_entropy
+from xent_jax.core._neuron import fast_sigmoid_cross_entropy
 
 mpmath.mp.dps = 50
 

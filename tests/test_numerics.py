@@ -4,7 +4,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from xent_jax.numerics import numerics_report
+from xent_jax.softmax._numerics import numerics_report
 
 
 @pytest.fixture(scope="module")

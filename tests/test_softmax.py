@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from xent_jax import softmax
-from xent_jax.neuron import neuron_cross_entropy_loss
-from xent_jax.softmax import (
+from xent_jax.core._neuron import neuron_cross_entropy_loss
+from xent_jax.softmax import _cross_entropy as softmax
+from xent_jax.softmax._cross_entropy import (
     LogitsLookLikeProbabilitiesWarning,
     binary_cross_entropy_with_logits,
     multilabel_soft_margin_loss,
@@ -471,7 +471,7 @@ def test_naive_form_agrees_where_it_works_and_breaks_where_expected():
 
 def test_core_binary_gradient_at_zero_is_half_minus_y():
     """dC/dz = σ(z) − y, so ½ − y at z = 0 (jax.grad(jnp.abs)(0.) = 1 once broke this)."""
-    from xent_jax.neuron import sigmoid_cross_entropy
+    from xent_jax.core._neuron import sigmoid_cross_entropy
 
     for y in (0.0, 0.3, 1.0):
         assert jax.grad(sigmoid_cross_entropy)(0.0, y) == pytest.approx(0.5 - y)

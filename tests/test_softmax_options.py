@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from xent_jax import softmax_options as so
+from xent_jax.softmax import _options as so
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import pytest
 
 from xent_jax import sweep as S
 from xent_jax.cli import main
-from xent_jax.sweep import compute
-from xent_jax.sweep.store import Store
+from xent_jax.sweep import _compute as compute
+from xent_jax.sweep._store import Store
 
 SMALL = ["--resolution", "12", "--epochs", "60", "--quiet"]
 SETTINGS = dict(resolution=12, epochs=60)

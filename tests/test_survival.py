@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from xent_jax import survival
 from xent_jax.errors import InputError
+from xent_jax.sweep import _survival as survival
 
 
 def test_quantiles_count_censored_runs_as_later_than_the_horizon():

@@ -308,7 +308,7 @@ def test_cross_entropy_never_has_a_plateau(atlas):
 def test_wide_vector_code_computes_the_same_bits(monkeypatch, optimizer):
     # devices.COMPILER_OPTIONS asks XLA for 512-bit vector code; XLA's default is 256-bit.
     # The option is for speed only: with and without it, every output is the same, bit for bit.
-    from xent_jax.sweep import kernel
+    from xent_jax.sweep import _kernel as kernel
 
     settings = dict(resolution=(9, 7), epochs=90, optimizer=optimizer, data="1:0,-1:1,0.5:1,2:0")
     wide = S.sweep(**settings)

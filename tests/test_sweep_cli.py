@@ -13,7 +13,7 @@ import pytest
 from xent_jax import cli
 from xent_jax import sweep as S
 from xent_jax.cli import main
-from xent_jax.sweep import compute
+from xent_jax.sweep import _compute as compute
 
 SMALL = ["--resolution", "12", "--epochs", "60", "--quiet"]
 
@@ -285,7 +285,7 @@ import jax
 jax.config.update("jax_cpu_collectives_implementation", "gloo")
 jax.distributed.initialize(f"localhost:{sys.argv[2]}", num_processes=2, process_id=int(sys.argv[1]))
 from xent_jax import sweep as S
-from xent_jax.sweep import compute
+from xent_jax.sweep import _compute as compute
 compute.CHUNK_BYTES = 12 * 4 * 12 * 5  # 3 chunks per loss
 S.write_sweep(sys.argv[3], resolution=12, epochs=60,
               on_chunk=lambda chunk, *_: print("chunk", chunk.loss, chunk.index, flush=True))

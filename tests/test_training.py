@@ -7,9 +7,11 @@ import optax
 import pytest
 
 import xent_jax as xj
-from xent_jax import datasets, experiments, training
+from xent_jax.core import _datasets as datasets
+from xent_jax.core import _training as training
+from xent_jax.core._settings import RunSettings
 from xent_jax.errors import InputError
-from xent_jax.settings import RunSettings
+from xent_jax.studies import _seed_comparison as experiments
 
 
 def numpy_run(loss, rule, optimizer, w0, b0, x, y, lr, epochs):
@@ -114,7 +116,7 @@ def test_seed_runs_reproduce_nielsens_published_outputs():
 
 def test_book_rule_differs_from_true_gradient_only_for_cross_entropy():
     runs = experiments.seed_runs()
-    for w0, b0 in experiments.SEED_STARTS:
+    for w0, b0 in xj.core._seed.STARTS:
         mse = [
             experiments.find_run(runs, loss="mse", rule=r, w0=w0, b0=b0)
             for r in ("autodiff", "book")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from xent_jax.devices import use_all_cpu_cores
+from xent_jax._devices import use_all_cpu_cores
 
 use_all_cpu_cores()  # before JAX's first computation
 
 from xent_jax import _io, sweep  # noqa: E402
+from xent_jax.core._seed import STARTS as SEED_STARTS  # noqa: E402
+from xent_jax.core._training import train  # noqa: E402
 from xent_jax.plots import atlas  # noqa: E402
-from xent_jax.seed import STARTS as SEED_STARTS  # noqa: E402
-from xent_jax.training import train  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = dict(resolution=128, epochs=300)

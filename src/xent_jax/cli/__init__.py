@@ -19,7 +19,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from xent_jax import __version__
+from xent_jax._version import __version__
+from xent_jax.cli import _startup  # noqa: F401  (first: Ctrl-C while the command line starts up)
 from xent_jax.errors import InputError
 
 

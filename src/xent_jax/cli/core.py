@@ -3,11 +3,14 @@
 import argparse
 import json
 
-from xent_jax import _validate, datasets, proof, training
+from xent_jax import _validate
 from xent_jax._validate import DTYPES
+from xent_jax.core import _datasets as datasets
+from xent_jax.core import _proof as proof
+from xent_jax.core import _training as training
+from xent_jax.core._settings import RunSettings
 from xent_jax.errors import InputError
 from xent_jax.report.seed import format_gradient_table, format_run
-from xent_jax.settings import RunSettings
 
 MAX_GRADIENT_ROWS = 100_000  # rows of the σ′ table: it is printed
 

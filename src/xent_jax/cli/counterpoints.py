@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 
-from xent_jax import _io, calibration, linear_plateau
+from xent_jax import _io
 from xent_jax.cli.network import Stopped, interrupted, stop_if_interrupted
 from xent_jax.plots import counterpoints as plots
 from xent_jax.report.counterpoints import format_calibration, format_linear_plateau
+from xent_jax.studies import _calibration as calibration
+from xent_jax.studies import _linear_plateau as linear_plateau
 
 
 def register(commands: argparse._SubParsersAction) -> None:

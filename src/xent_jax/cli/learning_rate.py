@@ -5,9 +5,12 @@ import json
 
 import numpy as np
 
-from xent_jax import _io, _validate, flow, seed
+from xent_jax import _io, _validate
+from xent_jax.core import _seed as seed
 from xent_jax.plots import flow as plots
 from xent_jax.report.learning_rate import format_summary
+from xent_jax.studies import _flow as flow
+from xent_jax.studies import _learning_rate as learning_rate
 
 # Starting logits z0 = w0 + b0 (x = 1, y = 0) for the matched-η-ratio curve.
 _RATIO_STARTS = np.linspace(-1.0, 5.0, 25)
@@ -28,32 +31,34 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--learning-rates",
         type=float,
         nargs="+",
-        default=list(flow.DEFAULT_LEARNING_RATES),
+        default=list(learning_rate.DEFAULT_LEARNING_RATES),
         metavar="ETA",
         help="η values (default 0.01 0.1 1)",
     )
-    parser.add_argument("--w0", type=float, default=flow.SEED_START[0])
-    parser.add_argument("--b0", type=float, default=flow.SEED_START[1])
-    parser.add_argument("--flow-time", type=float, default=flow.DEFAULT_FLOW_TIME, metavar="T")
+    parser.add_argument("--w0", type=float, default=seed.SATURATED_START[0])
+    parser.add_argument("--b0", type=float, default=seed.SATURATED_START[1])
+    parser.add_argument(
+        "--flow-time", type=float, default=learning_rate.DEFAULT_FLOW_TIME, metavar="T"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.set_defaults(run=run_learning_rate)
 
 
-def summarise(args: argparse.Namespace) -> tuple[flow.LearningRateStudy, dict]:
+def summarise(args: argparse.Namespace) -> tuple[learning_rate.LearningRateStudy, dict]:
     """The study plus the 1/6 check and the matched ratios, for the seed's two starts."""
-    study = flow.learning_rate_study(
+    study = learning_rate.learning_rate_study(
         args.learning_rates, w0=args.w0, b0=args.b0, flow_time=args.flow_time
     )
     summary = {
         **study.summary(),
         "mean_sigmoid_prime": flow.mean_sigmoid_prime(),
-        "matches": [flow.learning_rate_match(w0, b0) for w0, b0 in seed.STARTS],
+        "matches": [learning_rate.learning_rate_match(w0, b0) for w0, b0 in seed.STARTS],
     }
     return study, summary
 
 
 def run_learning_rate(args: argparse.Namespace) -> int:
-    flow.check_study(args.learning_rates, args.flow_time)  # fail before creating anything
+    learning_rate.check_study(args.learning_rates, args.flow_time)  # fail before creating anything
     _validate.finite("w0", args.w0)
     _validate.finite("b0", args.b0)
     out = _io.prepare_out_dir(args.out)

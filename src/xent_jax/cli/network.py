@@ -5,9 +5,11 @@ import dataclasses
 import json
 import sys
 
-from xent_jax import _io, network, network_seeds
+from xent_jax import _io
 from xent_jax.plots import network as plots
 from xent_jax.report.network import format_conditions, format_runs
+from xent_jax.studies import _network as network
+from xent_jax.studies import _network_seeds as network_seeds
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -4,8 +4,10 @@ import argparse
 import json
 import math
 
-from xent_jax import _io, bugs, numerics
+from xent_jax import _io
 from xent_jax.report.softmax import format_bugs, format_numerics
+from xent_jax.softmax import _bugs as bugs
+from xent_jax.softmax import _numerics as numerics
 
 
 def register(commands: argparse._SubParsersAction) -> None:

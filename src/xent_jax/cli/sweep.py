@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from xent_jax._validate import DTYPES
+from xent_jax.core._training import OPTIMIZERS, RULES
 from xent_jax.errors import InputError
-from xent_jax.training import OPTIMIZERS, RULES
 
 DEFAULT_RESOLUTION = 256
 # argparse takes "-1e-3" for an option (its own pattern knows only -1 and -1.5): any number
@@ -99,7 +99,7 @@ def parse_learning_rates(values: list[str]) -> float | dict[str, float] | None:
 def build_spec(args: argparse.Namespace):
     """The sweep's settings from the command line; every bad value fails here, before JAX
     starts and before anything is created."""
-    from xent_jax.sweep.spec import SweepSpec
+    from xent_jax.sweep._spec import SweepSpec
 
     return SweepSpec.build(
         args.loss,
@@ -135,10 +135,12 @@ def run_sweep(args: argparse.Namespace) -> int:
     if args.resume and args.force:
         raise InputError("--resume and --force exclude each other")
     _io.check_out_path(args.out)
-    from xent_jax.devices import use_all_cpu_cores
+    from xent_jax._devices import use_all_cpu_cores
 
     use_all_cpu_cores()
-    from xent_jax.sweep import directory, plan, runner
+    from xent_jax.sweep import _directory as directory
+    from xent_jax.sweep import _plan as plan
+    from xent_jax.sweep import _runner as runner
 
     if not (args.resume and Path(args.out, directory.STORE_DIR).is_dir()):
         plan.check_fits(spec, Path(args.out))  # a refusal is one line, before the timing
@@ -181,7 +183,7 @@ CALIBRATE_ABOVE = 2**31  # config-epochs: a smaller sweep takes seconds, not wor
 
 
 def _calibrated_rate(spec) -> float | None:
-    from xent_jax.sweep import plan
+    from xent_jax.sweep import _plan as plan
 
     if plan.plan(spec).config_epochs < CALIBRATE_ABOVE:
         return None
@@ -190,7 +192,7 @@ def _calibrated_rate(spec) -> float | None:
 
 def format_plan(spec, p, rate: float | None) -> str:
     """One line: what the sweep will do, write and (when timed) take."""
-    from xent_jax.sweep.plan import size_text
+    from xent_jax.sweep._plan import size_text
 
     line = (
         f"xent-jax: sweep plan: {p.starts} starts × {len(spec.losses)} losses × {spec.epochs} "

@@ -18,7 +18,7 @@ References:
   cross-entropy cost function" (the same derivation, as a problem).
 """
 
-from xent_jax.derivation.numeric import (
+from xent_jax.derivation._numeric import (
     NumericCheck,
     antiderivative,
     bias_gradient_error,
@@ -28,7 +28,7 @@ from xent_jax.derivation.numeric import (
     integrand,
     simpson,
 )
-from xent_jax.derivation.symbolic import Derivation, DerivationStep, derive
+from xent_jax.derivation._symbolic import Derivation, DerivationStep, derive
 
 __all__ = [
     "Derivation",

@@ -15,9 +15,9 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from xent_jax.seed import STARTS as SEED_STARTS
-from xent_jax.settings import LOSS_TITLES
-from xent_jax.sweep.result import SweepResult
+from xent_jax.core._seed import STARTS as SEED_STARTS
+from xent_jax.core._settings import LOSS_TITLES
+from xent_jax.sweep._result import SweepResult
 
 CENSORED_COLOUR = "#bdbdbd"
 FIELD_TITLES = {"takeoff_epoch": "takeoff epoch", "half_error_epoch": "half-error epoch"}

@@ -5,8 +5,18 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.calibration import BINS, MethodResult, expected_calibration_error, reliability
-from xent_jax.linear_plateau import ModeRun, PlateauRun, closed_form_epochs, closed_form_product
+from xent_jax.studies._calibration import (
+    BINS,
+    MethodResult,
+    expected_calibration_error,
+    reliability,
+)
+from xent_jax.studies._linear_plateau import (
+    ModeRun,
+    PlateauRun,
+    closed_form_epochs,
+    closed_form_product,
+)
 
 METHOD_TITLES = {
     "ce": "cross-entropy",

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax import seed
-from xent_jax.flow import LearningRateStudy, flow_loss_speed, flow_speed
-from xent_jax.settings import LOSS_TITLES
+from xent_jax.core import _seed as seed
+from xent_jax.core._settings import LOSS_TITLES
+from xent_jax.studies._flow import flow_loss_speed, flow_speed
+from xent_jax.studies._learning_rate import LearningRateStudy
 
 _LOSSES = ("mse", "ce")
 
@@ -132,7 +133,7 @@ _FRACTION_STYLE = ("-", "--", "-.", ":")
 
 
 def escape_figure(curves: dict) -> Figure:
-    """One-sample results as curves over z0 (:func:`xent_jax.flow.escape_curves`).
+    """One-sample results as curves over z0 (:func:`xent_jax.studies._flow.escape_curves`).
 
     Left: the flow time τ_f(z0) to reach f × the initial error, both losses, one line style per
     f; the seed's starts are marked. Right: the matched η ratio τ_f(quadratic)/τ_f(cross-entropy)

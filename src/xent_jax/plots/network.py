@@ -5,10 +5,10 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.network import SATURATION_THRESHOLD, NetworkRun
-from xent_jax.network_seeds import ACCURACY_LEVEL, Condition, mean_interval
+from xent_jax.core._training import LOSS_TITLES
 from xent_jax.report.network import PAIRING_TITLES
-from xent_jax.training import LOSS_TITLES
+from xent_jax.studies._network import SATURATION_THRESHOLD, NetworkRun
+from xent_jax.studies._network_seeds import ACCURACY_LEVEL, Condition, mean_interval
 
 _STYLE = {"normal": "-", "saturated": "--"}
 _COLOUR = {"mse": "tab:blue", "ce": "tab:orange"}

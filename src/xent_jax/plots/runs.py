@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.training import LOSS_TITLES, Run
+from xent_jax.core._training import LOSS_TITLES, Run
 
 _QUANTITIES = (
     ("loss", "loss C"),

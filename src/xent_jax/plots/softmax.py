@@ -2,14 +2,14 @@
 
 from matplotlib.figure import Figure
 
-from xent_jax.bugs import MODE_TITLES
+from xent_jax.softmax._bugs import MODE_TITLES
 
 
 def bugs_figure(result: dict) -> Figure:
     """Loss, gradient norm and accuracy per epoch for the three runs of ``train_three_ways``.
 
     Args:
-      result: the dict returned by :func:`xent_jax.bugs.train_three_ways`.
+      result: the dict returned by :func:`xent_jax.softmax._bugs.train_three_ways`.
 
     Returns:
       A figure with three panels; the loss panel marks the bugs' floor log(1 + (C − 1)/e).

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from xent_jax.calibration import BINS, HELD_OUT
+from xent_jax.studies._calibration import BINS, HELD_OUT
 
 
 def _epoch(value: int | None) -> str:

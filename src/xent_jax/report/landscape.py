@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xent_jax.settings import LOSS_TITLES
+from xent_jax.core._settings import LOSS_TITLES
 
 
 def _quantile(q: Mapping[str, Any]) -> str:
@@ -13,7 +13,7 @@ def _quantile(q: Mapping[str, Any]) -> str:
 
 
 def format_statistics(field: str, by_loss: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """One line per loss from :func:`xent_jax.survival.summarise` of an epoch field.
+    """One line per loss from :func:`xent_jax.sweep._survival.summarise` of an epoch field.
 
     Quantiles count every start, the censored ones as later than the horizon; a quantile shown
     as "> E" is only a lower bound.
@@ -30,7 +30,7 @@ def format_statistics(field: str, by_loss: Mapping[str, Mapping[str, Any]]) -> l
 
 
 def format_named_starts(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Named starts trained exactly (:func:`xent_jax.survival.exact_starts`)."""
+    """Named starts trained exactly (:func:`xent_jax.sweep._survival.exact_starts`)."""
     lines = []
     for r in rows:
         half = r["half_error_epoch"]

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from xent_jax.training import LOSS_TITLES
+from xent_jax.core._training import LOSS_TITLES
 
 PAIRING_TITLES = {
     ("sigmoid", "mse"): "sigmoid + quadratic",

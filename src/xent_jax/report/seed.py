@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from typing import Any
 
-from xent_jax import seed
-from xent_jax.settings import LOSS_TITLES
+from xent_jax.core import _seed as seed
+from xent_jax.core._settings import LOSS_TITLES
 
 
 def _epoch(value: int | None) -> str:
@@ -22,7 +22,7 @@ def _outputs(value: float | list[float]) -> str:
 
 
 def format_run(summary: dict[str, Any]) -> str:
-    """One run (:meth:`xent_jax.training.Run.summary`) in a few lines."""
+    """One run (:meth:`xent_jax.core._training.Run.summary`) in a few lines."""
     if summary["samples"] == 1:
         data = f"x = {summary['x']:g}, y = {summary['y']:g}"
     else:
@@ -58,7 +58,7 @@ def _z(z: float) -> str:
 
 
 def format_gradient_table(rows: Sequence[dict[str, float]]) -> str:
-    """The σ′ table of :func:`xent_jax.proof.gradient_table`."""
+    """The σ′ table of :func:`xent_jax.core._proof.gradient_table`."""
     header = (
         f"{'z':>6} {'a':>10} {'σ′(z)':>11} {'∂C/∂b quad':>12} {'∂C/∂b xent':>12} {'quad/xent':>11}"
     )
@@ -76,7 +76,7 @@ def format_gradient_table(rows: Sequence[dict[str, float]]) -> str:
 
 
 def format_rule_difference(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Sentences from :func:`xent_jax.experiments.rule_difference`."""
+    """Sentences from :func:`xent_jax.studies._seed_comparison.rule_difference`."""
     lines = []
     for r in rows:
         e = r["epochs"]
@@ -95,7 +95,7 @@ def format_rule_difference(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def format_conclusions(c: dict[str, Any]) -> list[str]:
-    """Sentences from :func:`xent_jax.experiments.conclusions`."""
+    """Sentences from :func:`xent_jax.studies._seed_comparison.conclusions`."""
     e, a0 = c["epochs"], c["initial_output"]
     book, true, mse, matched = c["ce_book"], c["ce_true"], c["mse"], c["ce_at_mse_eta"]
     return [
@@ -123,7 +123,7 @@ def _fraction(f: float) -> str:
 
 
 def format_flow_comparison(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The η-free comparison of :func:`xent_jax.experiments.flow_time_comparison`."""
+    """The η-free comparison of :func:`xent_jax.studies._seed_comparison.flow_time_comparison`."""
     lines = []
     for r in rows:
         w0, b0 = r["start"]

@@ -1,10 +1,10 @@
 """The softmax cross-entropy's numerics report and the two silent bugs, as text."""
 
-from xent_jax.bugs import MODE_TITLES
+from xent_jax.softmax._bugs import MODE_TITLES
 
 
 def format_numerics(rows: list[dict]) -> str:
-    """The rows of :func:`xent_jax.numerics.numerics_report` as a table."""
+    """The rows of :func:`xent_jax.softmax._numerics.numerics_report` as a table."""
     lines = [
         "Softmax cross-entropy in float32, three classes, target 0: naive = log(softmax(x)),",
         "fused = log-sum-exp in logit space. exact = float64 closed form. grad = ∂ℓ/∂x_target.",
@@ -28,7 +28,7 @@ def format_numerics(rows: list[dict]) -> str:
 
 
 def format_bugs(summary: dict) -> str:
-    """The summary of :func:`xent_jax.bugs.train_three_ways`, one line per run."""
+    """The summary of :func:`xent_jax.softmax._bugs.train_three_ways`, one line per run."""
     lines = [
         f"Linear softmax classifier, {summary['num_classes']} Gaussian blobs, "
         f"SGD η = {summary['learning_rate']:g}, {summary['steps']} epochs",

@@ -1,21 +1,21 @@
 """Plateau atlas: train the neuron from every start of a grid of (w0, b0), in one compiled sweep.
 
-- :mod:`~xent_jax.sweep.spec`: :class:`SweepSpec`, the grid and per-loss settings, checked once;
-- :mod:`~xent_jax.sweep.kernel`: the compiled, sharded program over the one ``simulate``;
-- :mod:`~xent_jax.sweep.compute`: the in-memory sweeps (:func:`sweep`, :func:`run_configs`,
+- :mod:`~xent_jax.sweep._spec`: :class:`SweepSpec`, the grid and per-loss settings, checked once;
+- :mod:`~xent_jax.sweep._kernel`: the compiled, sharded program over the one ``simulate``;
+- :mod:`~xent_jax.sweep._compute`: the in-memory sweeps (:func:`sweep`, :func:`run_configs`,
   :func:`compare_optimizers`), chunk by chunk;
-- :mod:`~xent_jax.sweep.result`: :class:`SweepResult`, statistics, ``to_xarray()``;
-- :mod:`~xent_jax.sweep.store`: the checksummed Zarr v3 store and its verification;
-- :mod:`~xent_jax.sweep.directory`: the output directory's lock and what the sweep owns there;
-- :mod:`~xent_jax.sweep.runner`: the resumable on-disk sweep (:func:`write_sweep`,
+- :mod:`~xent_jax.sweep._result`: :class:`SweepResult`, statistics, ``to_xarray()``;
+- :mod:`~xent_jax.sweep._store`: the checksummed Zarr v3 store and its verification;
+- :mod:`~xent_jax.sweep._directory`: the output directory's lock and what the sweep owns there;
+- :mod:`~xent_jax.sweep._runner`: the resumable on-disk sweep (:func:`write_sweep`,
   :func:`load_sweep`);
-- :mod:`~xent_jax.sweep.plan`: a sweep's size, the free-disk check, a timed estimate.
+- :mod:`~xent_jax.sweep._plan`: a sweep's size, the free-disk check, a timed estimate;
+- :mod:`~xent_jax.sweep._survival`: censoring-aware statistics over a sweep's starts.
 
 The figure is drawn by callers (:mod:`xent_jax.plots.atlas`); nothing here plots or prints.
 """
 
-from xent_jax.experiments import SEED_LEARNING_RATES
-from xent_jax.sweep.compute import (
+from xent_jax.sweep._compute import (
     CHUNK_BYTES,
     Chunk,
     chunk_rows,
@@ -24,7 +24,7 @@ from xent_jax.sweep.compute import (
     run_configs,
     sweep,
 )
-from xent_jax.sweep.directory import (
+from xent_jax.sweep._directory import (
     FIGURE_FILE,
     JSON_FILE,
     NPZ_FILE,
@@ -32,9 +32,17 @@ from xent_jax.sweep.directory import (
     OutputInTheWay,
     SweepInterrupted,
 )
-from xent_jax.sweep.result import FIELDS, SweepMetrics, SweepResult
-from xent_jax.sweep.runner import load_sweep, write_sweep
-from xent_jax.sweep.spec import MAX_EPOCHS, MAX_RESOLUTION, SweepSpec
+from xent_jax.sweep._result import FIELDS, SweepMetrics, SweepResult
+from xent_jax.sweep._runner import load_sweep, write_sweep
+from xent_jax.sweep._spec import MAX_EPOCHS, MAX_RESOLUTION, SweepSpec
+from xent_jax.sweep._survival import (
+    QUANTILES,
+    Quantile,
+    exact_starts,
+    quantile,
+    summarise,
+    survival_curve,
+)
 
 __all__ = [
     "CHUNK_BYTES",
@@ -44,10 +52,11 @@ __all__ = [
     "MAX_EPOCHS",
     "MAX_RESOLUTION",
     "NPZ_FILE",
-    "SEED_LEARNING_RATES",
+    "QUANTILES",
     "STORE_DIR",
     "Chunk",
     "OutputInTheWay",
+    "Quantile",
     "SweepInterrupted",
     "SweepMetrics",
     "SweepResult",
@@ -55,8 +64,12 @@ __all__ = [
     "chunk_rows",
     "chunks",
     "compare_optimizers",
+    "exact_starts",
     "load_sweep",
+    "quantile",
     "run_configs",
+    "summarise",
+    "survival_curve",
     "sweep",
     "write_sweep",
 ]

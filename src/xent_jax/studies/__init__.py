@@ -1,0 +1,144 @@
+"""The studies: what the seed claims, measured, and where the one-neuron story stops.
+
+- ``_seed_comparison``: the seed's runs, its two update rules, the η-free comparison;
+- ``_flow``, ``_learning_rate``: gradient flow in closed form, speed against error, escape over
+  z0; the learning-rate study and the 1/6 heuristic;
+- ``_information``: entropy, cross-entropy, KL divergence, maximum likelihood;
+- ``_digits``, ``_network``, ``_network_seeds``: a 64–30–10 network on the 8×8 digits, and many
+  seeds of four output/loss pairings in one vmapped run;
+- ``_calibration``, ``_linear_plateau``: calibration and temperature scaling; a plateau without
+  a sigmoid.
+"""
+
+from xent_jax.studies._calibration import (
+    CalibrationSettings,
+    MethodResult,
+    calibration_study,
+    expected_calibration_error,
+    fit_temperature,
+    method_losses,
+    reliability,
+)
+from xent_jax.studies._digits import Digits, load_digits
+from xent_jax.studies._flow import (
+    Flow,
+    error_fraction_flow_time,
+    escape_curves,
+    flow_invariant,
+    flow_loss_speed,
+    flow_speed,
+    gradient_flow,
+    half_error_flow_time,
+    matched_learning_rate_ratio,
+    mean_sigmoid_prime,
+)
+from xent_jax.studies._information import (
+    MaximumLikelihoodFit,
+    distribution_cross_entropy,
+    entropy,
+    fit_categorical,
+    kl_divergence,
+)
+from xent_jax.studies._learning_rate import (
+    LearningRateStudy,
+    SpeedCurve,
+    learning_rate_match,
+    learning_rate_study,
+    speed_curve,
+)
+from xent_jax.studies._linear_plateau import (
+    ModeRun,
+    PlateauRun,
+    PlateauSettings,
+    closed_form_epochs,
+    closed_form_product,
+    learn_modes,
+    linear_plateau,
+)
+from xent_jax.studies._network import (
+    NetworkRun,
+    NetworkSettings,
+    Params,
+    compare_losses,
+    init_params,
+    network_loss,
+    output_logits,
+    saturation,
+    train_network,
+)
+from xent_jax.studies._network_seeds import (
+    PAIRINGS,
+    Condition,
+    SeedSettings,
+    mean_interval,
+    train_seeds,
+)
+from xent_jax.studies._seed_comparison import (
+    conclusions,
+    find_run,
+    flow_time_comparison,
+    matched_eta_run,
+    output_speed_peak,
+    rule_difference,
+    seed_runs,
+)
+
+__all__ = [
+    "PAIRINGS",
+    "CalibrationSettings",
+    "Condition",
+    "Digits",
+    "Flow",
+    "LearningRateStudy",
+    "MaximumLikelihoodFit",
+    "MethodResult",
+    "ModeRun",
+    "NetworkRun",
+    "NetworkSettings",
+    "Params",
+    "PlateauRun",
+    "PlateauSettings",
+    "SeedSettings",
+    "SpeedCurve",
+    "calibration_study",
+    "closed_form_epochs",
+    "closed_form_product",
+    "compare_losses",
+    "conclusions",
+    "distribution_cross_entropy",
+    "entropy",
+    "error_fraction_flow_time",
+    "escape_curves",
+    "expected_calibration_error",
+    "find_run",
+    "fit_categorical",
+    "fit_temperature",
+    "flow_invariant",
+    "flow_loss_speed",
+    "flow_speed",
+    "flow_time_comparison",
+    "gradient_flow",
+    "half_error_flow_time",
+    "init_params",
+    "kl_divergence",
+    "learn_modes",
+    "learning_rate_match",
+    "learning_rate_study",
+    "linear_plateau",
+    "load_digits",
+    "matched_eta_run",
+    "matched_learning_rate_ratio",
+    "mean_interval",
+    "mean_sigmoid_prime",
+    "method_losses",
+    "network_loss",
+    "output_logits",
+    "output_speed_peak",
+    "reliability",
+    "rule_difference",
+    "saturation",
+    "seed_runs",
+    "speed_curve",
+    "train_network",
+    "train_seeds",
+]

@@ -1,0 +1,109 @@
+"""The output directory of an on-disk sweep: one writer at a time, and only what the sweep owns.
+
+``DIR`` holds ``sweep.zarr/`` (the store, :mod:`xent_jax.sweep._store`), ``sweep.npz``,
+``atlas.png`` and ``sweep.json``; while a sweep runs, also ``.sweep.lock``. Temporary files a
+kill can leave (``.sweep.npz.*.tmp``, ``.sweep.zarr.*.tmp/``, …) belong to the sweep too. Every
+other file in ``DIR`` is the user's and is never touched.
+"""
+
+import errno
+import fcntl
+import os
+import shutil
+from pathlib import Path
+
+from xent_jax import _io
+from xent_jax.errors import InputError
+
+STORE_DIR = "sweep.zarr"
+NPZ_FILE = "sweep.npz"
+JSON_FILE = "sweep.json"
+FIGURE_FILE = "atlas.png"
+LOCK_FILE = ".sweep.lock"
+OWN_FILES = (NPZ_FILE, JSON_FILE, FIGURE_FILE)
+
+
+class OutputInTheWay(InputError):
+    """The output directory holds something that stops this sweep (not empty, another sweep)."""
+
+
+class SweepInterrupted(Exception):
+    """A sweep stopped on request between compiled calls; its finished chunks are kept."""
+
+    def __init__(self, out: Path, kept: int, total: int):
+        super().__init__(f"{kept} of {total} chunks finished and kept in {str(out)!r}")
+        self.out, self.kept, self.total = out, kept, total
+
+
+class DirectoryLock:
+    """An exclusive ``flock`` on ``DIR/.sweep.lock``, holding the owner's pid.
+
+    The kernel releases it when the process exits, also by SIGKILL. A second writer gets an
+    :class:`OutputInTheWay` naming the directory and the holder's pid at once (no waiting).
+    """
+
+    def __init__(self, directory: Path):
+        self.path = directory / LOCK_FILE
+        self.fd: int | None = None
+
+    def __enter__(self) -> "DirectoryLock":
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                if error.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                raise OutputInTheWay(
+                    f"output directory {str(self.path.parent)!r} is in use by another sweep "
+                    f"(pid {holder})"
+                ) from None
+            try:  # the holder before us may have removed the file: lock the one that is there
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            self.path.unlink(missing_ok=True)  # while still locked: see __enter__
+            os.close(self.fd)
+            self.fd = None
+
+
+def entries(out: Path) -> set[str]:
+    """Names in ``out`` other than the lock."""
+    return {entry.name for entry in out.iterdir()} - {LOCK_FILE}
+
+
+def remove_strays(out: Path) -> None:
+    """Remove what a kill left half-written: temporary final files and a half-created store."""
+    for stray in _io.stray_temporaries(out, (*OWN_FILES, STORE_DIR)):
+        stray.unlink(missing_ok=True)
+    for stray in out.glob(f"{_io.TMP_PREFIX}{STORE_DIR}.*{_io.TMP_SUFFIX}"):
+        if stray.is_dir() and not stray.is_symlink():
+            shutil.rmtree(stray)
+
+
+def clear(out: Path, is_own_store) -> None:
+    """Remove what the sweep owns in ``out``: its files, its store (only when ``is_own_store``
+    accepts it, never through a symbolic link) and what a kill left. Nothing else."""
+    store = out / STORE_DIR
+    if store.is_symlink():
+        raise OutputInTheWay(f"{str(store)!r} is a symbolic link; not deleting through it")
+    if store.exists():
+        is_own_store(store)  # raises unless it is a sweep store this library wrote
+        shutil.rmtree(store)
+    for name in OWN_FILES:
+        path = out / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+    remove_strays(out)
