@@ -12,7 +12,7 @@ from xent_jax.softmax import _bugs as bugs
 
 @pytest.fixture(scope="module")
 def result():
-    return bugs.train_three_ways(steps=150)
+    return bugs.train_three_ways(epochs=150)
 
 
 def test_loss_floor_closed_form():
@@ -46,7 +46,7 @@ def test_the_warning_catches_the_double_softmax_only(result):
 
 def test_cli_bugs_writes_figure_and_json(tmp_path, capsys):
     # the fixture's settings, so the compiled training loops are reused
-    assert main(["bugs", "--steps", "150", "--out", str(tmp_path), "--json"]) == 0
+    assert main(["bugs", "--epochs", "150", "--out", str(tmp_path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["loss_floor"] == pytest.approx(math.log1p(2 / math.e))
     assert set(summary["runs"]) == set(bugs.MODES)
@@ -64,9 +64,9 @@ def test_cli_numerics_json_is_strict(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["bugs", "--steps", "0"], "steps must be at least 1"),
-        (["bugs", "--learning-rate", "-1"], "learning_rate must be positive"),
-        (["bugs", "--steps", "x"], "invalid int value"),
+        (["bugs", "--epochs", "0"], "epochs must be at least 1"),
+        (["bugs", "--learning-rate", "-1"], "learning rate must be positive"),
+        (["bugs", "--epochs", "x"], "invalid int value"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_status_2(argv, message, capsys):
@@ -85,7 +85,10 @@ def test_cli_unwritable_out_fails_before_training(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "seed, message",
-    [("-1", "seed must be at least 0"), ("99999999999999999999", "seed must be below 2**32")],
+    [
+        ("-1", "seed must be at least 0"),
+        ("99999999999999999999", "seed must be at most 4294967295"),
+    ],
 )
 def test_cli_bad_seed_creates_nothing(seed, message, tmp_path, capsys):
     out = tmp_path / "o"
@@ -95,6 +98,6 @@ def test_cli_bad_seed_creates_nothing(seed, message, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_cli_recorded_steps_are_bounded(capsys):
-    assert main(["bugs", "--steps", "100000000"]) == 2
-    assert "steps must be at most" in capsys.readouterr().err
+def test_cli_recorded_epochs_are_bounded(capsys):
+    assert main(["bugs", "--epochs", "100000000"]) == 2
+    assert "epochs must be at most" in capsys.readouterr().err

@@ -7,10 +7,10 @@ import pytest
 from scipy.integrate import quad, solve_ivp
 from scipy.special import expit, lambertw
 
+from xent_jax import studies as lr
 from xent_jax import train
 from xent_jax.cli import main
 from xent_jax.plots import flow as plots
-from xent_jax import studies as lr
 
 
 def lambert_ce_logit(z0, tau, x):

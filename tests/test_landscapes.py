@@ -158,4 +158,4 @@ def test_data_spec_refuses_bad_samples():
     with pytest.raises(ValueError, match="sample 1: y must lie in"):
         S.SweepSpec.build(data="1:0,2:3")
     spec = S.SweepSpec.build(data="0.5:1")  # one sample is the one-sample sweep
-    assert (spec.x, spec.y, spec.data, spec.samples) == (0.5, 1.0, (), 1)
+    assert (spec.settings.x, spec.settings.y, spec.samples) == (0.5, 1.0, 1)

@@ -374,10 +374,10 @@ def test_cli_bad_seeds_exit_2_and_create_nothing(tmp_path, capsys, args):
 
 
 def test_ctrl_c_between_segments_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
-    import xent_jax.cli
+    from xent_jax.cli import _interrupt
 
     polls = []
-    monkeypatch.setattr(xent_jax.cli, "interrupt_requested", lambda: polls.append(1) or True)
+    monkeypatch.setattr(_interrupt, "interrupt_requested", lambda: polls.append(1) or True)
     out = tmp_path / "out"
     assert main(["network", "--epochs", "2", "--out", str(out)]) == 130
     assert polls == [1]  # stopped at the first segment boundary

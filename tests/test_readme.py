@@ -20,7 +20,7 @@ NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])|\(\d+, \d+\)")
 
 
 def test_readme_has_python_examples():
-    assert len(BLOCKS) == 2
+    assert len(BLOCKS) == 3
 
 
 def _quoted_numbers(block: str, node: ast.stmt) -> list[str]:
@@ -72,3 +72,13 @@ def test_readme_plateau_numbers_are_the_independent_loops():
 
     _, takeoff, half = numpy_run("mse", "autodiff", "sgd", 2.0, 2.0, 1.0, 0.0, 0.15, 300)
     assert f"# ({takeoff}, {half}): the plateau" in TEXT
+
+
+def test_readme_custom_loss_numbers_are_the_independent_loop():
+    # The bring-your-own example: the cubic error with clipped SGD on `separable`, written out
+    # in NumPy float64 from its closed forms (test_registry's loop).
+    from test_registry import DATA, numpy_run
+
+    xs, ys = zip(*DATA, strict=True)
+    _, takeoff, half, _ = numpy_run("autodiff", "clipped", 1.5, -2.0, xs, ys, 2.0, 300)
+    assert f"# ({takeoff}, {half})" in TEXT

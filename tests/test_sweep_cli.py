@@ -114,7 +114,9 @@ def test_interrupt_keeps_chunks_and_resume_is_identical(
 ):
     out = tmp_path / "s"
     # Ctrl-C pressed once two chunks are stored
-    monkeypatch.setattr(cli, "interrupt_requested", lambda: len(_finished_chunks(out)) >= 2)
+    monkeypatch.setattr(
+        cli._interrupt, "interrupt_requested", lambda: len(_finished_chunks(out)) >= 2
+    )
     assert _run(out) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "2 finished chunks kept" in err and "Traceback" not in err
@@ -129,7 +131,7 @@ def test_interrupt_keeps_chunks_and_resume_is_identical(
         recomputed.extend((c.loss, c.index) for c in todo)
         yield from chunks(spec, rows, todo, should_stop)
 
-    monkeypatch.setattr(cli, "interrupt_requested", lambda: False)
+    monkeypatch.setattr(cli._interrupt, "interrupt_requested", lambda: False)
     monkeypatch.setattr(compute, "compute_chunks", counting)
     assert _run(out, "--resume") == 0
     assert recomputed == [("mse", 2)] + [("ce", k) for k in range(3)]

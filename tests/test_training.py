@@ -279,7 +279,7 @@ def test_long_run_records_a_bounded_decimated_trajectory():
         ({"learning_rate": 1e39}, "learning rate 1e\\+39 is not finite in float32"),
         ({"learning_rate": 1e-50}, "learning rate must be positive in float32, got 1e-50"),
         ({"w0": 1e39}, "w0 1e\\+39 is not finite in float32"),
-        ({"epochs": 2**31}, "epochs must be at most 2147483647"),
+        ({"epochs": 2**31 - 1}, "epochs must be at most 2147483646"),
         ({"data": "1:0,2:1.5"}, "sample 1: y must lie in \\[0, 1\\]"),
         ({"data": "1:0,nan:1"}, "sample 1: x must be finite"),
         ({"data": "1:0,2"}, "data must be x:y"),
@@ -295,9 +295,9 @@ def test_settings_are_validated_in_the_run_dtype(kwargs, message):
 
 
 def test_float64_accepts_what_float32_cannot_hold():
-    settings = RunSettings("ce", 1.0, 1.0, 1e39, 1, dtype="float64")
+    settings = RunSettings("ce", 1e39, 1, dtype="float64")
     assert settings.learning_rate == 1e39
-    assert xj.train(settings).settings is settings
+    assert xj.train(settings, 1.0, 1.0).settings is settings
 
 
 def test_data_from_a_csv_file(tmp_path):

@@ -3,7 +3,7 @@ smoothing, the network's epochs).
 
 θ_{t+1} = θ_t + optimizer(∇C(θ_t)), for a fixed number of steps, as one ``jax.lax.scan`` (trace
 it under ``jit``). The neuron's own loop, with its online plateau metrics, is
-:func:`xent_jax.core._training.simulate`.
+:mod:`xent_jax.core._loop`.
 """
 
 from collections.abc import Callable

@@ -41,11 +41,6 @@ def use_all_cpu_cores() -> None:
         pass
 
 
-def device_count() -> int:
-    """Devices of all processes (``jax.device_count()``): what a sweep is sharded over."""
-    return jax.device_count()
-
-
 def layout() -> dict[str, Any]:
     """The device layout a computation ran on: platform, devices of all processes, processes."""
     return {

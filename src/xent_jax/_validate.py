@@ -11,7 +11,6 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import jax
 import numpy as np
 
 from xent_jax.errors import InputError
@@ -67,13 +66,39 @@ def finite_in(name: str, value: Any, dtype: Any) -> float:
 
 def positive_in(name: str, value: Any, dtype: Any) -> float:
     number = finite_in(name, value, dtype)
-    if number <= 0 or np.asarray(number, dtype_name(dtype)) == 0:
+    if number <= 0:
+        raise InputError(f"{name} must be positive, got {value!r}")
+    if np.asarray(number, dtype_name(dtype)) == 0:
         raise InputError(f"{name} must be positive in {dtype_name(dtype)}, got {value!r}")
     return number
 
 
 def unit_interval_in(name: str, value: Any, dtype: Any) -> float:
     return in_dtype(name, unit_interval(name, value), dtype)
+
+
+def finite_array_in(name: str, values: Any, dtype: Any) -> np.ndarray:
+    """``values`` (float64 or wider) cast to the run's dtype; InputError naming the first value
+    that is not finite there."""
+    values = np.asarray(values, np.float64)
+    with np.errstate(over="ignore"):
+        cast = values.astype(dtype_name(dtype))
+    bad = ~np.isfinite(cast)
+    if np.any(bad):
+        raise InputError(
+            f"{name} must be finite in {dtype_name(dtype)}, got {values[bad].flat[0]!r}"
+        )
+    return cast
+
+
+def positive_array_in(name: str, values: Any, dtype: Any) -> np.ndarray:
+    """As :func:`finite_array_in`, and every value > 0 in the run's dtype."""
+    cast = finite_array_in(name, values, dtype)
+    bad = cast <= 0
+    if np.any(bad):
+        first = np.asarray(values)[bad].flat[0]
+        raise InputError(f"{name} must be positive in {dtype_name(dtype)}, got {first!r}")
+    return cast
 
 
 def at_most(name: str, value: int, maximum: int, why: str) -> int:
@@ -102,6 +127,8 @@ def dtype_name(value: Any) -> str:
 @contextlib.contextmanager
 def precision(dtype: Any) -> Iterator[str]:
     """Run the block with 64-bit JAX types enabled when ``dtype`` is float64."""
+    import jax  # here: this module is read by the command line's help, which needs no JAX
+
     name = dtype_name(dtype)
     if name == "float64":
         with jax.enable_x64(True):

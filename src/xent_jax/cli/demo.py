@@ -8,7 +8,6 @@ import numpy as np
 
 from xent_jax import _io, sweep
 from xent_jax._devices import use_all_cpu_cores
-from xent_jax.cli.sweep import DEFAULT_RESOLUTION
 from xent_jax.core import _datasets as datasets
 from xent_jax.core import _proof as proof
 from xent_jax.core import _seed as seed
@@ -26,6 +25,7 @@ from xent_jax.report.seed import (
 from xent_jax.studies import _flow as flow
 from xent_jax.studies import _seed_comparison as experiments
 from xent_jax.sweep import _survival as survival
+from xent_jax.sweep._spec import DEFAULT_RESOLUTION
 
 ESCAPE_Z0 = np.linspace(-2.0, 8.0, 101)  # the one-sample curves over z0
 DATA_ATLAS = {"data": "separable", "learning_rate": 0.5, "epochs": 600}  # one η for both: fair in τ

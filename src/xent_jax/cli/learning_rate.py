@@ -5,12 +5,13 @@ import json
 
 import numpy as np
 
-from xent_jax import _io, _validate
+from xent_jax import _io
 from xent_jax.core import _seed as seed
 from xent_jax.plots import flow as plots
 from xent_jax.report.learning_rate import format_summary
 from xent_jax.studies import _flow as flow
 from xent_jax.studies import _learning_rate as learning_rate
+from xent_jax.studies._settings import LearningRateSettings
 
 # Starting logits z0 = w0 + b0 (x = 1, y = 0) for the matched-η-ratio curve.
 _RATIO_STARTS = np.linspace(-1.0, 5.0, 25)
@@ -27,28 +28,35 @@ def register(commands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--out", default="xent-out", metavar="DIR", help="default ./xent-out")
+    defaults = LearningRateSettings()
     parser.add_argument(
         "--learning-rates",
         type=float,
         nargs="+",
-        default=list(learning_rate.DEFAULT_LEARNING_RATES),
+        default=list(defaults.learning_rates),
         metavar="ETA",
-        help="η values (default 0.01 0.1 1)",
+        help="η values (default " + " ".join(f"{eta:g}" for eta in defaults.learning_rates) + ")",
     )
-    parser.add_argument("--w0", type=float, default=seed.SATURATED_START[0])
-    parser.add_argument("--b0", type=float, default=seed.SATURATED_START[1])
     parser.add_argument(
-        "--flow-time", type=float, default=learning_rate.DEFAULT_FLOW_TIME, metavar="T"
+        "--w0", type=float, default=defaults.w0, help="initial weight (default %(default)g)"
+    )
+    parser.add_argument(
+        "--b0", type=float, default=defaults.b0, help="initial bias (default %(default)g)"
+    )
+    parser.add_argument(
+        "--flow-time",
+        type=float,
+        default=defaults.flow_time,
+        metavar="T",
+        help="flow time τ = η × epochs every run covers (default %(default)g)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.set_defaults(run=run_learning_rate)
 
 
-def summarise(args: argparse.Namespace) -> tuple[learning_rate.LearningRateStudy, dict]:
+def summarise(settings: LearningRateSettings) -> tuple[learning_rate.LearningRateStudy, dict]:
     """The study plus the 1/6 check and the matched ratios, for the seed's two starts."""
-    study = learning_rate.learning_rate_study(
-        args.learning_rates, w0=args.w0, b0=args.b0, flow_time=args.flow_time
-    )
+    study = learning_rate.learning_rate_study(settings)
     summary = {
         **study.summary(),
         "mean_sigmoid_prime": flow.mean_sigmoid_prime(),
@@ -58,11 +66,11 @@ def summarise(args: argparse.Namespace) -> tuple[learning_rate.LearningRateStudy
 
 
 def run_learning_rate(args: argparse.Namespace) -> int:
-    learning_rate.check_study(args.learning_rates, args.flow_time)  # fail before creating anything
-    _validate.finite("w0", args.w0)
-    _validate.finite("b0", args.b0)
+    settings = LearningRateSettings(  # fails before anything is created
+        args.learning_rates, w0=args.w0, b0=args.b0, flow_time=args.flow_time
+    )
     out = _io.prepare_out_dir(args.out)
-    study, summary = summarise(args)
+    study, summary = summarise(settings)
     ratios = [flow.matched_learning_rate_ratio(0.0, z0) for z0 in _RATIO_STARTS]
     figures = {
         "learning_rate_error.png": plots.error_figure(study),

@@ -60,7 +60,7 @@ class Stopped(Exception):
 
 def stop_if_interrupted(_epochs_done: int) -> None:
     """The library's ``between`` hook: leave the training loop once Ctrl-C was pressed."""
-    from xent_jax.cli import interrupt_requested
+    from xent_jax.cli._interrupt import interrupt_requested
 
     if interrupt_requested():
         raise Stopped

@@ -8,6 +8,7 @@ from xent_jax import _io
 from xent_jax.report.softmax import format_bugs, format_numerics
 from xent_jax.softmax import _bugs as bugs
 from xent_jax.softmax import _numerics as numerics
+from xent_jax.softmax._settings import MAX_EPOCHS, BugsSettings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,9 +26,24 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="The two silent bugs side by side with the correct training run.",
     )
     silent.add_argument("--out", metavar="DIR", help="write bugs.png (and bugs.json) here")
-    silent.add_argument("--steps", type=int, default=300, help="full-batch epochs (default 300)")
-    silent.add_argument("--learning-rate", type=float, default=0.5, metavar="ETA")
-    silent.add_argument("--seed", type=int, default=0)
+    defaults = BugsSettings()
+    silent.add_argument(
+        "--epochs",
+        type=int,
+        default=defaults.epochs,
+        metavar="E",
+        help=f"full-batch epochs, 1 to {MAX_EPOCHS} (default %(default)s)",
+    )
+    silent.add_argument(
+        "--learning-rate",
+        type=float,
+        default=defaults.learning_rate,
+        metavar="ETA",
+        help="η > 0, the same for the three runs (default %(default)g)",
+    )
+    silent.add_argument(
+        "--seed", type=int, default=defaults.seed, help="data and weights (default %(default)s)"
+    )
     silent.add_argument("--json", action="store_true", help="print the summary as JSON")
     silent.set_defaults(run=run_bugs)
 
@@ -51,7 +67,7 @@ def run_numerics(args: argparse.Namespace) -> int:
 def _summary(result: dict) -> dict:
     return {
         "num_classes": result["num_classes"],
-        "steps": result["steps"],
+        "epochs": result["epochs"],
         "learning_rate": result["learning_rate"],
         "loss_floor": result["loss_floor"],
         "runs": {
@@ -62,13 +78,11 @@ def _summary(result: dict) -> dict:
 
 
 def run_bugs(args: argparse.Namespace) -> int:
-    settings = bugs.check_settings(
-        seed=args.seed, steps=args.steps, learning_rate=args.learning_rate
-    )
+    settings = BugsSettings(seed=args.seed, epochs=args.epochs, learning_rate=args.learning_rate)
     # Every bad value fails above, before anything is created; then the directory, before the
     # training, so that an unwritable one costs nothing.
     out = _io.prepare_out_dir(args.out) if args.out is not None else None
-    result = bugs.train_three_ways(**settings)
+    result = bugs.train_three_ways(settings)
     summary = _summary(result)
     if out is not None:
         from xent_jax.plots.softmax import bugs_figure

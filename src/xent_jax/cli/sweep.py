@@ -4,13 +4,15 @@ import argparse
 import json
 import re
 import sys
-from pathlib import Path
 
-from xent_jax._validate import DTYPES
-from xent_jax.core._training import OPTIMIZERS, RULES
+from xent_jax.cli import _help
+from xent_jax.core import _datasets as datasets
+from xent_jax.core import _seed as seed
+from xent_jax.core._registry import LOSSES, OPTIMIZERS
+from xent_jax.core._settings import DTYPES, RULES
 from xent_jax.errors import InputError
+from xent_jax.sweep._spec import DEFAULT_RESOLUTION, MAX_RESOLUTION
 
-DEFAULT_RESOLUTION = 256
 # argparse takes "-1e-3" for an option (its own pattern knows only -1 and -1.5): any number
 # with a minus sign, exponent or not, is a value here.
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
@@ -34,36 +36,53 @@ def register(commands: argparse._SubParsersAction) -> None:
         ),
     )
     sweep._negative_number_matcher = _NEGATIVE_NUMBER
-    sweep.add_argument("--loss", default="mse,ce", help="comma-separated: mse, ce (default both)")
-    lo_hi = dict(nargs=2, type=_number, default=(-4.0, 4.0), metavar=("LO", "HI"))
-    sweep.add_argument("--w-range", **lo_hi, help="initial weights w0 (default -4 4)")
-    sweep.add_argument("--b-range", **lo_hi, help="initial biases b0 (default -4 4)")
+    everything = ",".join(LOSSES)
+    sweep.add_argument(
+        "--loss",
+        default=everything,
+        help=f"comma-separated, from {', '.join(LOSSES)} (default {everything})",
+    )
+    lo, hi = seed.GRID
+    lo_hi = dict(nargs=2, type=_number, default=seed.GRID, metavar=("LO", "HI"))
+    sweep.add_argument("--w-range", **lo_hi, help=f"initial weights w0 (default {lo:g} {hi:g})")
+    sweep.add_argument("--b-range", **lo_hi, help=f"initial biases b0 (default {lo:g} {hi:g})")
     sweep.add_argument(
         "--resolution",
         type=int,
         default=DEFAULT_RESOLUTION,
         metavar="R",
-        help=f"R × R starts ({DEFAULT_RESOLUTION})",
+        help=f"R × R starts, 2 to {MAX_RESOLUTION} (default %(default)s)",
     )
-    sweep.add_argument("--epochs", type=int, default=300, metavar="E", help="updates per run (300)")
+    sweep.add_argument(
+        "--epochs",
+        type=int,
+        default=seed.EPOCHS,
+        metavar="E",
+        help="updates per run, 1 to 2³¹ − 2 (default %(default)s)",
+    )
     sweep.add_argument(
         "--learning-rate",
         action="append",
         default=[],
         metavar="ETA|LOSS=ETA",
-        help="η for every loss, or LOSS=ETA (repeatable); default: mse=0.15, ce=0.005",
+        help="η for every loss, or LOSS=ETA (repeatable); default each loss's own: "
+        + _help.learning_rates(),
     )
-    sweep.add_argument("--x", type=_number, default=1.0, help="input (default 1)")
-    sweep.add_argument("--y", type=_number, default=0.0, help="target in [0, 1] (default 0)")
+    sweep.add_argument("--x", type=_number, default=None, help=f"input (default {seed.X:g})")
+    sweep.add_argument(
+        "--y", type=_number, default=None, help=f"target in [0, 1] (default {seed.Y:g})"
+    )
     sweep.add_argument(
         "--data",
         metavar="SAMPLES",
-        help="N samples instead of --x/--y (full-batch mean loss; a 2-D map): x:y,x:y,…, a CSV "
-        "file with columns x,y, or seed, pull, separable, overlap",
+        help="instead of --x/--y (full-batch mean loss; a 2-D map): "
+        + _help.data(datasets.BUILTIN),
     )
-    sweep.add_argument("--rule", default="autodiff", help=" or ".join(RULES))
-    sweep.add_argument("--optimizer", default="sgd", help=", ".join(OPTIMIZERS))
-    sweep.add_argument("--dtype", default="float32", help=" or ".join(DTYPES))
+    sweep.add_argument("--rule", default="autodiff", choices=RULES, help=_help.rules())
+    sweep.add_argument(
+        "--optimizer", default="sgd", choices=list(OPTIMIZERS), help=_help.optimizers(OPTIMIZERS)
+    )
+    sweep.add_argument("--dtype", default="float32", choices=DTYPES, help="(default %(default)s)")
     sweep.add_argument("--out", required=True, metavar="DIR", help="output directory")
     mode = sweep.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the sweep in DIR")
@@ -97,8 +116,8 @@ def parse_learning_rates(values: list[str]) -> float | dict[str, float] | None:
 
 
 def build_spec(args: argparse.Namespace):
-    """The sweep's settings from the command line; every bad value fails here, before JAX
-    starts and before anything is created."""
+    """The sweep's settings from the command line; every bad value fails here, before anything
+    is created."""
     from xent_jax.sweep._spec import SweepSpec
 
     return SweepSpec.build(
@@ -128,24 +147,17 @@ def _figure(result) -> bytes:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from xent_jax import _io
-    from xent_jax.cli import interrupt_requested
+    from xent_jax._devices import use_all_cpu_cores
+    from xent_jax.cli._interrupt import interrupt_requested
 
     spec = build_spec(args)
-    if args.resume and args.force:
-        raise InputError("--resume and --force exclude each other")
-    _io.check_out_path(args.out)
-    from xent_jax._devices import use_all_cpu_cores
-
-    use_all_cpu_cores()
+    use_all_cpu_cores()  # before JAX's first computation
     from xent_jax.sweep import _directory as directory
-    from xent_jax.sweep import _plan as plan
     from xent_jax.sweep import _runner as runner
 
-    if not (args.resume and Path(args.out, directory.STORE_DIR).is_dir()):
-        plan.check_fits(spec, Path(args.out))  # a refusal is one line, before the timing
-    if not args.quiet:
-        print(format_plan(spec, plan.plan(spec), _calibrated_rate(spec)), file=sys.stderr)
+    def show_plan(size) -> None:
+        if not args.quiet:
+            print(format_plan(spec, size, _calibrated_rate(spec, size)), file=sys.stderr)
 
     bar = _progress_bar() if not args.quiet and sys.stderr.isatty() else None
     try:
@@ -155,6 +167,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             resume=args.resume,
             force=args.force,
             figure=_figure,
+            on_plan=show_plan,
             on_chunk=None if bar is None else bar.update,
             notify=lambda line: print(f"xent-jax: {line}", file=sys.stderr),
             should_stop=interrupt_requested,
@@ -182,11 +195,12 @@ def run_sweep(args: argparse.Namespace) -> int:
 CALIBRATE_ABOVE = 2**31  # config-epochs: a smaller sweep takes seconds, not worth timing
 
 
-def _calibrated_rate(spec) -> float | None:
+def _calibrated_rate(spec, size) -> float | None:
+    """Config-epochs per second, timed on this machine, for a sweep worth timing."""
+    if size.config_epochs < CALIBRATE_ABOVE:
+        return None
     from xent_jax.sweep import _plan as plan
 
-    if plan.plan(spec).config_epochs < CALIBRATE_ABOVE:
-        return None
     return plan.calibrate(spec)
 
 

@@ -17,10 +17,13 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xent_jax.core import _seed as seed
 from xent_jax.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_SAMPLES = 4096  # the sweep keeps all samples in every block's working set
 
@@ -55,6 +58,14 @@ class Samples:
     def text(self) -> str:
         """The ``x:y,x:y`` form (or the built-in's name)."""
         return self.name or ",".join(f"{x:g}:{y:g}" for x, y in zip(self.x, self.y, strict=True))
+
+    def arrays(self, dtype: Any) -> tuple["np.ndarray", "np.ndarray"]:
+        """(x, y) in ``dtype``: 0-d for one sample, shape (N,) for several (what a run takes)."""
+        import numpy as np  # here: the command line's help reads this module without NumPy
+
+        if self.size == 1:
+            return np.asarray(self.x[0], dtype), np.asarray(self.y[0], dtype)
+        return np.asarray(self.x, dtype), np.asarray(self.y, dtype)
 
 
 def _number(name: str, value: Any) -> float:

@@ -1,9 +1,21 @@
-"""The step direction of one neuron over N samples: the mean loss, its gradient, the outputs.
+"""The step direction of one neuron over N samples: the mean loss, the outputs, the direction.
 
-``direction(w, b, x, y) -> (C̄, a, g_w, g_b)`` for one loss and update rule, with x, y one
-sample (scalars) or N samples (shape (N,)): C̄ = (1/N) Σ C(a_i, y_i), a_i = σ(w·x_i + b), and
-(g_w, g_b) the rule's step direction for C̄ (see :mod:`xent_jax.core._training` for the rules).
-Used by the single run and, vmapped, by the sweep.
+``direction(w, b, x, y) -> (C̄, a, g_w, g_b, ē)`` for one loss and update rule, with x, y one
+sample (scalars) or N samples (shape (N,)): C̄ = (1/N) Σ C(z_i, y_i), a_i = σ(z_i) with
+z_i = w·x_i + b, (g_w, g_b) the rule's step direction for C̄, and ē = (1/N) Σ |a_i − y_i| the
+mean output error. Used by the single run and, vmapped, by the sweep.
+
+The two update rules, for a loss C(z, y) (:class:`~xent_jax.core.Loss`):
+
+- ``autodiff``, the true gradient: ∂C̄/∂w = (1/N) Σ x_i·∂C_i/∂z, ∂C̄/∂b = (1/N) Σ ∂C_i/∂z, each
+  sample's (∂C_i/∂w, ∂C_i/∂b) from ``jax.vjp`` (the gradient of a mean is the mean of the
+  gradients);
+- ``book``, the rule of the interactive demo in Nielsen's *Neural Networks and Deep Learning*,
+  ch. 3 (js/saturation*.js): (g_w, g_b) = (1/N) Σ (x_i, 1)·s(z_i, y_i) with the loss's book step
+  s. The demo steps the quadratic loss along ∂C/∂z = (a − y)·a(1 − a), the true gradient, but
+  the cross-entropy along ∂C/∂a = (a − y)/(a(1 − a)): the σ′ factor of ∂C/∂z = ∂C/∂a · σ′(z) is
+  left out, so its cross-entropy steps are 1/σ′(z) times the true ones. A loss without a book
+  step of its own is stepped along ∂C/∂a = (∂C/∂z)/σ′(z), the demo's rule for a loss it had not.
 """
 
 from collections.abc import Callable
@@ -12,176 +24,93 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from xent_jax import _validate
-from xent_jax.core._neuron import (
-    cross_entropy_dc_da_from_logit,
-    cross_entropy_dc_dz,
-    neuron_cross_entropy_loss,
-    neuron_quadratic_loss,
-    preactivation,
-    quadratic_dc_dz,
-    sigmoid_cross_entropy,
-)
-from xent_jax.core._settings import RULES
+from xent_jax.core import _sums as sums
+from xent_jax.core._neuron import preactivation, sigmoid_prime
+from xent_jax.core._registry import Loss
 
-LOSSES: dict[str, Callable[..., jax.Array]] = {
-    "mse": neuron_quadratic_loss,
-    "ce": neuron_cross_entropy_loss,
-}
 Direction = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], tuple[jax.Array, ...]]
+PerSample = Callable[[Any, Any, Any, Any], jax.Array]
 
 
-def _fast_cross_entropy(w, b, x, y):
-    # Same value as neuron_cross_entropy_loss, differentiated only in z: dC/dz = σ(z) − y
-    # (neuron.cross_entropy_dc_dz) keeps the backward pass free of exp/log1p (4× faster in the
-    # sweep), and y, a constant here, gets no tangent term (2× more with several samples).
-    @jax.custom_jvp
-    def loss(z):
-        return sigmoid_cross_entropy(z, y)
+def training_loss(loss: Loss) -> PerSample:
+    """C(w, b, x, y) = C(w·x + b, y), differentiated through the loss's closed-form ∂C/∂z when
+    it has one (a ``custom_jvp`` in z; y, a constant of the run, gets no tangent)."""
+    function, dc_dz = loss.function, loss.dc_dz
+    if dc_dz is None:
+        return lambda w, b, x, y: function(preactivation(w, b, x), y)
 
-    @loss.defjvp
-    def _(primals, tangents):
-        (z,), (dz,) = primals, tangents
-        return sigmoid_cross_entropy(z, y), cross_entropy_dc_dz(z, y) * dz
+    def with_closed_form(w, b, x, y):
+        @jax.custom_jvp
+        def value(z):
+            return function(z, y)
 
-    return loss(preactivation(w, b, x))
+        @value.defjvp
+        def _(primals, tangents):
+            (z,), (dz,) = primals, tangents
+            return function(z, y), dc_dz(z, y) * dz  # dC = ∂C/∂z · dz
+
+        return value(preactivation(w, b, x))
+
+    return with_closed_form
 
 
-_TRAINING_LOSSES = {"mse": neuron_quadratic_loss, "ce": _fast_cross_entropy}
+def book_step(loss: Loss) -> Callable[[Any, Any], jax.Array]:
+    """The book's per-sample step s(z, y) for ``loss``: its own, or ∂C/∂a = (∂C/∂z)/σ′(z)."""
+    if loss.book_step is not None:
+        return loss.book_step
+    dc_dz = loss.dc_dz
+
+    def dc_da(z, y):
+        if dc_dz is not None:
+            derivative = dc_dz(z, y)
+        else:
+            derivative = jax.jvp(lambda z: loss.function(z, y), (z,), (jnp.ones_like(z),))[1]
+        return derivative / sigmoid_prime(z)  # ∂C/∂a = ∂C/∂z / σ′(z)
+
+    return dc_da
 
 
-def step_direction(loss: str, rule: str) -> Direction:
+def step_direction(loss: Loss, rule: str) -> Direction:
     """``direction(w, b, x, y) -> (mean loss, a, g_w, g_b, ē)`` for one loss and update rule.
 
-    ``x`` and ``y`` are one sample (scalars) or N samples (shape (N,)); ``a`` has their shape,
-    (g_w, g_b) is the step direction of the mean loss and ē the mean output error
-    (:func:`mean_error`).
-
-    The direction is a mean of per-sample terms, g = (1/N) Σ_i g_i: with the ``autodiff`` rule
-    g_i = (∂C_i/∂w, ∂C_i/∂b) is ``jax.vjp`` of the sample's loss C_i (the gradient of a mean
-    is the mean of the gradients), with ``book`` the demo's rule (see ``core._training``).
-    The sample means of g_w, g_b and ē are taken together (:func:`_means`), so each a_i is
-    computed once and never stored.
+    ``x`` and ``y`` are one sample (scalars) or N samples (shape (N,)); ``a`` has their shape.
+    The sample means of g_w, g_b and ē are taken together (:func:`xent_jax.core._sums.means`),
+    so each a_i is computed once and never stored.
     """
-    _validate.choice("loss", loss, LOSSES)
-    _validate.choice("rule", rule, RULES)
-    loss_fn = _TRAINING_LOSSES[loss]
+    loss_fn = training_loss(loss)
+    step = book_step(loss) if rule == "book" else None
 
     def per_sample(w, b, x, y):
         """(g_w, g_b, |a − y|) of the samples x, y (one, or all along the last axis)."""
         z = preactivation(w, b, x)
-        if rule == "autodiff":
+        if step is None:
             shape = jnp.shape(z)
             wi, bi = jnp.broadcast_to(w, shape), jnp.broadcast_to(b, shape)
             value, vjp = jax.vjp(lambda w, b: loss_fn(w, b, x, y), wi, bi)
             gw, gb = vjp(jnp.ones_like(value))  # (∂C_i/∂w, ∂C_i/∂b), elementwise
         else:
-            if loss == "mse":
-                dc = quadratic_dc_dz(z, y)  # ∂C/∂z: the true gradient
-            else:
-                dc = cross_entropy_dc_da_from_logit(z, y)  # ∂C/∂a: the book's step, no σ′
-            gw, gb = x * dc, dc
+            s = step(z, y)
+            gw, gb = x * s, s  # the book's step times (x, 1)
         return gw, gb, jnp.abs(jax.nn.sigmoid(z) - y)
 
     def direction(w, b, x, y):
-        n = _samples(x)
+        n = sums.samples(x)
         dtype = jnp.result_type(w, b, x)
-        gw, gb, error = _means(lambda i: per_sample(w, b, _at(x, i), _at(y, i)), n, dtype)
-        (value,) = _means(lambda i: (loss_fn(w, b, _at(x, i), _at(y, i)),), n, dtype)  # (1/N) Σ C_i
-        return value, _outputs(w, b, x), gw, gb, error
+        gw, gb, error = sums.means(
+            lambda i: per_sample(w, b, sums.at(x, i), sums.at(y, i)), n, dtype
+        )
+        (value,) = sums.means(  # C̄ = (1/N) Σ C_i
+            lambda i: (loss_fn(w, b, sums.at(x, i), sums.at(y, i)),), n, dtype
+        )
+        outputs = sums.stacked(lambda i: jax.nn.sigmoid(preactivation(w, b, sums.at(x, i))), n)
+        return value, outputs, gw, gb, error
 
     return direction
 
 
-UNROLL_SAMPLES = 64  # up to this N, sample sums are written out term by term (see _means)
-# samples per reduction kernel, by dtype (see _means): the largest measured group whose kernel
-# keeps vector code with the book rule's cross-entropy
-GROUP_SAMPLES = {"float32": 16, "float64": 8}
-
-
-def _means(
-    terms: Callable[[Any], tuple[jax.Array, ...]], n: int | None, dtype: Any
-) -> tuple[jax.Array, ...]:
-    """(1/N) Σ_i of each of ``terms(i)`` over samples i = 0 … N − 1, or ``terms(None)`` when ``n``
-    is None (one sample); ``dtype`` is the run's.
-
-    Up to ``UNROLL_SAMPLES`` samples each sum is written out term by term, in a fixed order:
-    in groups of ``GROUP_SAMPLES[dtype]`` consecutive samples, each group's first half one
-    sample after the other, its second half likewise, the two partial sums added, and the
-    groups' sums added in order. Under ``vmap`` each term is then one elementwise operation
-    over the block of starts (as a hand-written loop over samples does), and the single run and
-    the sweep add in the same order, so they compute the same bits.
-
-    A group's last addition is one variadic reduction over its two halves (in any order it
-    gives s₁ + s₂: its start value −0.0 adds nothing), which makes XLA compute every term of a
-    group's samples in one loop, each a_i once and never stored. Measured on 2 cores, N = 16
-    samples, cross-entropy, in a stand-alone loop: 1.7× the rate of the same sums added term by
-    term to the end (XLA's CPU code then runs one kernel per sample and stores the a_i between
-    kernels), 5× that of three reductions over a minor axis.
-
-    Groups, because a loop over more samples can lose its vector code: with the book rule's
-    cross-entropy (two exponentials a sample) one float32 kernel for 20 or more samples ran
-    scalar code at 0.18-0.20 G sample-epochs/s, 12-14× slower than groups of 16 (N = 20-64);
-    in float64 groups of 12 or 16 ran at 0.13-0.16 G/s, groups of 4 or 8 at 0.60-0.71 (N = 16
-    and 40). For the other losses and rules groups of 16 gave 0.92-1.03× one kernel in float32
-    (N = 32 and 64, 512² × 300, in-process alternation).
-
-    Beyond ``UNROLL_SAMPLES`` each sum is a plain reduction over the sample axis, in XLA's
-    order (one variadic reduction was 2.7× slower there: N = 65 and 200, 256² starts × 200
-    epochs, both losses).
-    """
-    if n is None:
-        return terms(None)
-    if n > UNROLL_SAMPLES:
-        return tuple(jnp.sum(t, axis=-1) / n for t in terms(slice(None)))
-    total = None
-    group = GROUP_SAMPLES.get(jnp.dtype(dtype).name, 8)
-    for first in range(0, n, group):
-        sums = _group_sums(terms, range(first, min(first + group, n)))
-        total = sums if total is None else _add(total, sums)
-    return tuple(t / n for t in total)
-
-
-def _group_sums(terms, indices: range) -> tuple[jax.Array, ...]:
-    """Σ_i terms(i) over ``indices``: its first half in order, the rest in order, and the two
-    partial sums added by one variadic reduction (one kernel under ``vmap``, see _means)."""
-    half = -(-len(indices) // 2)
-    halves = [_sequential_sum(terms, indices[:half]), _sequential_sum(terms, indices[half:])]
-    halves = [h for h in halves if h is not None]  # one sample: its only half
-    parts = tuple(jnp.stack(p, axis=-1) for p in zip(*halves, strict=True))
-    start = tuple(jnp.full((), -0.0, p.dtype) for p in parts)
-    return tuple(jax.lax.reduce(parts, start, _add, (parts[0].ndim - 1,)))
-
-
-def _sequential_sum(terms, indices) -> tuple[jax.Array, ...] | None:
-    total = None
-    for i in indices:
-        values = terms(i)
-        total = values if total is None else _add(total, values)
-    return total
-
-
-def _add(p, q):
-    return tuple(map(jnp.add, p, q))
-
-
-def _outputs(w: jax.Array, b: jax.Array, x: jax.Array) -> jax.Array:
-    """a_i = σ(w·x_i + b), sample by sample as the sums compute it, so XLA computes it once."""
-    n = _samples(x)
-    if n is None or n > UNROLL_SAMPLES:
-        return jax.nn.sigmoid(preactivation(w, b, x))
-    return jnp.stack([jax.nn.sigmoid(preactivation(w, b, x[..., i])) for i in range(n)], axis=-1)
-
-
-def _at(v: jax.Array, i: Any) -> jax.Array:
-    return v if i is None else v[..., i]
-
-
-def _samples(x: jax.Array) -> int | None:
-    return None if jnp.ndim(x) == 0 else jnp.shape(x)[-1]
-
-
 def mean_error(a: jax.Array, y: jax.Array) -> jax.Array:
     """ē = (1/N) Σ |a_i − y_i|, the loss-agnostic mean output error."""
-    n = _samples(y)
-    return _means(lambda i: (jnp.abs(_at(a, i) - _at(y, i)),), n, jnp.result_type(a))[0]
+    (error,) = sums.means(
+        lambda i: (jnp.abs(sums.at(a, i) - sums.at(y, i)),), sums.samples(y), jnp.result_type(a)
+    )
+    return error

@@ -55,11 +55,6 @@ def quadratic_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
     return 0.5 * jnp.square(jax.nn.sigmoid(z) - y)
 
 
-def quadratic_dc_da(a: ArrayLike, y: ArrayLike) -> jax.Array:
-    """∂C/∂a = a − y for C = ½(a − y)²."""
-    return jnp.subtract(a, y)
-
-
 def quadratic_dc_dz(z: ArrayLike, y: ArrayLike) -> jax.Array:
     """∂C/∂z = (a − y)·σ′(z) = (a − y)·a(1 − a): vanishes when the neuron saturates."""
     a = jax.nn.sigmoid(z)
@@ -125,26 +120,6 @@ def cross_entropy_dc_da_from_logit(z: ArrayLike, y: ArrayLike) -> jax.Array:
 def cross_entropy_dc_dz(z: ArrayLike, y: ArrayLike) -> jax.Array:
     """∂C/∂z = ∂C/∂a · σ′(z) = σ(z) − y = a − y: the σ′ factor cancels."""
     return jax.nn.sigmoid(z) - y
-
-
-@jax.custom_jvp
-def fast_sigmoid_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
-    """The same value as :func:`sigmoid_cross_entropy`, with a hand-written derivative.
-
-    The backward pass of the plain form evaluates exp and log1p; here dC/dz = σ(z) − y and
-    dC/dy = −z are given directly, which is what the training loops and the sweep use. The σ′
-    proof differentiates the plain definition instead.
-    """
-    return sigmoid_cross_entropy(z, y)
-
-
-@fast_sigmoid_cross_entropy.defjvp
-def _fast_bce_jvp(primals, tangents):
-    z, y = primals
-    dz, dy = tangents
-    value = sigmoid_cross_entropy(z, y)
-    # dC/dz = σ(z) − y ;  dC/dy = −z
-    return value, cross_entropy_dc_dz(z, y) * dz - jnp.asarray(z) * dy
 
 
 def neuron_cross_entropy_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> jax.Array:

@@ -20,18 +20,23 @@ from xent_jax import _validate
 from xent_jax.core._neuron import (
     cross_entropy_dc_dz,
     neuron,
+    neuron_cross_entropy_loss,
+    neuron_quadratic_loss,
     preactivation,
     quadratic_dc_dz,
     sigmoid_prime,
 )
-from xent_jax.core._training import LOSSES
+
+# The plain definitions the proof differentiates (not the training losses, whose cross-entropy
+# has a hand-written derivative): C(w, b, x, y).
+DEFINITIONS = {"mse": neuron_quadratic_loss, "ce": neuron_cross_entropy_loss}
 
 
 def autodiff_gradients(
     loss: str, w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike
 ) -> tuple[jax.Array, jax.Array]:
     """(∂C/∂w, ∂C/∂b) from ``jax.grad`` of the plain loss definition, elementwise."""
-    loss_fn = LOSSES[_validate.choice("loss", loss, LOSSES)]
+    loss_fn = DEFINITIONS[_validate.choice("loss", loss, DEFINITIONS)]
     grad = jax.grad(loss_fn, argnums=(0, 1))
     batched = jnp.vectorize(grad)
     return batched(
@@ -46,7 +51,7 @@ def closed_form_gradients(
 
     ∂C/∂b = ∂C/∂z and ∂C/∂w = x·∂C/∂z: a − y for the cross-entropy, (a − y)σ′(z) quadratic.
     """
-    _validate.choice("loss", loss, LOSSES)
+    _validate.choice("loss", loss, DEFINITIONS)
     dc_dz = quadratic_dc_dz if loss == "mse" else cross_entropy_dc_dz
     dc_db = dc_dz(preactivation(w, b, x), y)
     return jnp.multiply(x, dc_db), dc_db

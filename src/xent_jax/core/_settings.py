@@ -1,120 +1,141 @@
-"""One run's settings: a frozen dataclass, validated once, in the run's dtype.
+"""How a neuron is trained: :class:`RunSettings`, one frozen type, validated once, in its dtype.
 
-:class:`RunSettings` is what :func:`xent_jax.train`, the command line and the notebook pass
-around. Construction checks every value and raises :class:`~xent_jax.errors.InputError` naming
-the first bad one, including values that are fine as Python floats but not in the run's dtype
+A run is the neuron a = σ(w·x + b) trained from a start (w0, b0) by full-batch descent on the
+mean loss over its data. :class:`RunSettings` holds everything but the start: the losses and
+each one's η, the epochs, the data, the update rule, the optimizer and the dtype. One loss and
+a start make a single run (:func:`xent_jax.core.train`); a grid of starts makes a sweep
+(:class:`xent_jax.sweep.SweepSpec` is a grid plus these settings). The command line, the
+notebook, the sweep and the explorer all build one, which validates it; every default comes
+from the seed (:mod:`xent_jax.core._seed`) or the registries (:mod:`xent_jax.core._registry`).
+
+Construction checks every value and raises :class:`~xent_jax.errors.InputError` naming the
+first bad one, including values that are fine as Python floats but not in the run's dtype
 (η = 1e39 is inf in float32; η = 1e-50 is 0 there).
 """
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from xent_jax import _validate
 from xent_jax.core import _datasets as datasets
+from xent_jax.core import _seed as seed
 from xent_jax.core._datasets import Samples
+from xent_jax.core._registry import CUSTOM, Loss, Optimizer, as_loss, as_optimizer
 from xent_jax.errors import InputError
 
-LOSSES = ("mse", "ce")
-LOSS_TITLES = {"mse": "quadratic (MSE)", "ce": "cross-entropy"}
 RULES = ("autodiff", "book")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-CUSTOM_OPTIMIZER = "custom"  # an optax GradientTransformation handed to ``train``
-MAX_EPOCHS = 2**31 - 1  # epochs are counted in int32
+DTYPES = _validate.DTYPES
+# Epochs are counted in int32, and the epoch counter of a run of E epochs reaches E + 1.
+MAX_EPOCHS = 2**31 - 2
 
 
 @dataclasses.dataclass(frozen=True)
 class RunSettings:
-    """The settings of one training run of the neuron a = σ(w·x + b).
+    """How the neuron is trained: every setting of a run but its start (w0, b0).
+
+    Fields accept the loose forms shown and are normalised on construction; the attributes
+    then hold the normalised values.
 
     Attributes:
-      loss: ``"mse"`` (½(a − y)²) or ``"ce"`` (binary cross-entropy).
-      w0: initial weight.
-      b0: initial bias.
-      learning_rate: η > 0.
-      epochs: number of updates, 1 ≤ E < 2³¹.
-      data: the samples (:class:`~xent_jax.core._datasets.Samples`, or anything
-        :func:`xent_jax.core._datasets.load` accepts); full-batch descent on the mean loss.
+      losses: the losses, each once: registered names (``"mse"``, ``"ce"``; also one string
+        ``"mse,ce"``), :class:`~xent_jax.core.Loss` records or callables ``C(z, y)``.
+      learning_rates: η > 0 per loss name; given as None (each loss's default, the seed's), one
+        η for every loss, or a mapping loss -> η (the others keep their default).
+      epochs: updates per run, 1 ≤ E ≤ 2³¹ − 2.
+      data: the samples (:class:`~xent_jax.core.Samples`, or anything
+        :func:`~xent_jax.core.load` accepts); full-batch descent on the mean loss.
       rule: ``"autodiff"`` (the true gradient) or ``"book"`` (Nielsen's demo rule).
-      optimizer: ``"sgd"``, ``"momentum"``, ``"adam"`` (or ``"custom"``, set by ``train`` for an
-        optax transformation).
+      optimizer: a registered name (``"sgd"``, ``"momentum"``, ``"adam"``), an
+        :class:`~xent_jax.core.Optimizer`, an optax transformation or a constructor of one.
       dtype: ``"float32"`` or ``"float64"``.
+
+    Raises:
+      InputError: on construction, naming the first bad value.
     """
 
-    loss: str
-    w0: float
-    b0: float
-    learning_rate: float
-    epochs: int
+    losses: tuple[Loss, ...] = ("mse", "ce")  # type: ignore[assignment]  (normalised below)
+    learning_rates: Mapping[str, float] = dataclasses.field(default=None)  # type: ignore[assignment]
+    epochs: int = seed.EPOCHS
     data: Samples = datasets.BUILTIN["seed"]
     rule: str = "autodiff"
-    optimizer: str = "sgd"
+    optimizer: Optimizer = "sgd"  # type: ignore[assignment]
     dtype: str = "float32"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise the fields once, here
-        put(self, "loss", _validate.choice("loss", self.loss, LOSSES))
-        put(self, "rule", _validate.choice("rule", self.rule, RULES))
-        put(
-            self,
-            "optimizer",
-            _validate.choice("optimizer", self.optimizer, (*OPTIMIZERS, "custom")),
-        )
-        put(self, "dtype", _validate.dtype_name(self.dtype))
-        dtype = self.dtype
-        put(self, "w0", _validate.finite_in("w0", self.w0, dtype))
-        put(self, "b0", _validate.finite_in("b0", self.b0, dtype))
-        eta = _validate.positive("learning rate", self.learning_rate)
-        put(self, "learning_rate", _validate.positive_in("learning rate", eta, dtype))
+        dtype = _validate.dtype_name(self.dtype)
+        put(self, "dtype", dtype)
+        losses = _losses(self.losses)
+        put(self, "losses", losses)
+        put(self, "learning_rates", _learning_rates(self.learning_rates, losses, dtype))
         epochs = _validate.at_least("epochs", self.epochs, 1)
-        put(self, "epochs", _validate.at_most("epochs", epochs, MAX_EPOCHS, "epochs are int32"))
+        put(self, "epochs", _validate.at_most("epochs", epochs, MAX_EPOCHS, "counted in int32"))
         data = datasets.load(self.data)
         for i, x in enumerate(data.x):
             _validate.finite_in(f"data sample {i}: x", x, dtype)
         put(self, "data", data)
+        put(self, "rule", _validate.choice("rule", self.rule, RULES))
+        put(self, "optimizer", as_optimizer(self.optimizer))
 
     @classmethod
-    def create(
+    def build(
         cls,
-        loss: str,
-        w0: Any,
-        b0: Any,
+        losses: Any = ("mse", "ce"),
         *,
-        learning_rate: Any,
-        epochs: Any,
+        learning_rate: Any = None,
+        epochs: Any = None,
         x: Any = None,
         y: Any = None,
         data: Any = None,
         rule: str = "autodiff",
-        optimizer: str = "sgd",
+        optimizer: Any = "sgd",
         dtype: Any = "float32",
     ) -> "RunSettings":
-        """Settings from loose arguments: ``data``, or the one-sample shorthand ``x``, ``y``.
+        """Settings from the friendly forms: ``data``, or the one-sample shorthand ``x``, ``y``.
 
-        ``x`` defaults to 1 and ``y`` to 0 (the seed's sample); giving ``data`` together with
-        ``x`` or ``y`` is refused.
+        ``x`` defaults to the seed's 1 and ``y`` to its 0; giving ``data`` together with ``x``
+        or ``y`` is refused. ``learning_rate`` None is each loss's own default, ``epochs`` None
+        the seed's.
         """
+        epochs = seed.EPOCHS if epochs is None else epochs
         if data is None:
-            x = 1.0 if x is None else _validate.finite("x", x)
-            y = 0.0 if y is None else _validate.unit_interval("y", y)
-            samples = datasets.one_sample(x, y)
+            x = seed.X if x is None else _validate.finite("x", x)
+            y = seed.Y if y is None else _validate.unit_interval("y", y)
+            data = datasets.one_sample(x, y)
         elif x is not None or y is not None:
             raise InputError("give either data or the one-sample shorthand x, y, not both")
-        else:
-            samples = datasets.load(data)
-        return cls(
-            loss,
-            w0,
-            b0,
-            learning_rate,
-            epochs,
-            samples,
-            rule=rule,
-            optimizer=optimizer,
-            dtype=dtype,
+        return cls(losses, learning_rate, epochs, data, rule, optimizer, dtype)
+
+    @property
+    def loss(self) -> Loss:
+        """The loss of a one-loss setting (a single run's)."""
+        if len(self.losses) != 1:
+            names = ", ".join(loss.name for loss in self.losses)
+            raise InputError(f"a single run trains one loss, not {names}")
+        return self.losses[0]
+
+    @property
+    def learning_rate(self) -> float:
+        """η of a one-loss setting."""
+        return self.learning_rates[self.loss.name]
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        return tuple(loss.name for loss in self.losses)
+
+    def for_loss(self, loss: str) -> "RunSettings":
+        """The same settings for one of the losses alone."""
+        (chosen,) = [item for item in self.losses if item.name == loss]
+        return dataclasses.replace(
+            self, losses=(chosen,), learning_rates={loss: self.learning_rates[loss]}
         )
 
     @property
     def samples(self) -> int:
+        """N, the samples each run trains on."""
         return self.data.size
 
     @property
@@ -127,19 +148,63 @@ class RunSettings:
         """The target of a one-sample run (None with several samples)."""
         return self.data.y[0] if self.data.size == 1 else None
 
+    def sample_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) in the run's dtype: 0-d for one sample, shape (N,) for several."""
+        return self.data.arrays(self.dtype)
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: today's keys (x and y are the one sample's, None with several) + data."""
+        """JSON-ready: x and y are the one sample's (None with several), ``data`` every pair."""
         return {
-            "loss": self.loss,
+            "losses": list(self.loss_names),
+            "learning_rates": dict(self.learning_rates),
+            "epochs": self.epochs,
             "rule": self.rule,
-            "w0": self.w0,
-            "b0": self.b0,
+            "optimizer": self.optimizer.name,
+            "optimizer_hyperparameters": dict(self.optimizer.hyperparameters),
+            "dtype": self.dtype,
             "x": self.x,
             "y": self.y,
-            "learning_rate": self.learning_rate,
-            "epochs": self.epochs,
-            "dtype": self.dtype,
-            "optimizer": self.optimizer,
             "samples": self.samples,
             "data": self.data.pairs(),
         }
+
+    @property
+    def custom_optimizer(self) -> bool:
+        """True for a ready optax transformation, whose η is its own (the run's only measures
+        time as η × epochs)."""
+        return self.optimizer.name == CUSTOM
+
+
+def _losses(value: Any) -> tuple[Loss, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    elif isinstance(value, Loss) or (callable(value) and not isinstance(value, Sequence)):
+        value = [value]
+    losses = tuple(as_loss(item.strip() if isinstance(item, str) else item) for item in value)
+    if not losses:
+        raise InputError("at least one loss is needed")
+    names = [loss.name for loss in losses]
+    if len(set(names)) != len(names):
+        raise InputError(f"each loss may appear once, got {','.join(names)}")
+    return losses
+
+
+def _learning_rates(value: Any, losses: tuple[Loss, ...], dtype: str) -> dict[str, float]:
+    names = [loss.name for loss in losses]
+    if value is None:
+        given: Mapping[str, Any] = {}
+    elif isinstance(value, Mapping):
+        given = value
+        for name in given:
+            if name not in names:
+                raise InputError(f"learning rate given for {name!r}, which is not trained")
+    else:
+        given = dict.fromkeys(names, value)
+    rates = {}
+    for loss in losses:
+        eta = given.get(loss.name, loss.learning_rate)
+        if eta is None:
+            raise InputError(f"loss {loss.name!r} has no default learning rate: give one")
+        name = "learning rate" if len(losses) == 1 else f"learning rate for {loss.name}"
+        rates[loss.name] = _validate.positive_in(name, eta, dtype)
+    return rates

@@ -1,20 +1,10 @@
-"""Gradient descent on one neuron over N samples: ``lax.scan`` under ``jit``, any optax optimizer.
+"""Train one neuron: :func:`train`, its :class:`Run` and recorded :class:`Trajectory`.
 
-A run is full-batch descent on the mean loss C̄ = (1/N) Σ C(a_i, y_i), a_i = σ(w·x_i + b). Two
-update rules give the step direction g_t at θ_t = (w, b):
-
-- ``autodiff``: the true gradient: ``jax.vjp`` of each sample's loss, averaged over the samples
-  (the gradient of the mean loss is the mean of the gradients);
-- ``book``: the rule of the interactive demo in Nielsen's *Neural Networks and Deep Learning*,
-  ch. 3 (js/saturation*.js). It steps the quadratic loss along ∂C/∂z = (a − y)·a(1 − a)
-  (the true gradient) but the cross-entropy along ∂C/∂a = (a − y)/(a(1 − a)), which is
-  1/(1 − a) for the demo's y = 0: the σ′ factor of ∂C/∂z = ∂C/∂a · σ′(z) is left out, so the
-  book's cross-entropy steps are 1/σ′(z) times the true ones.
-
-The loop runs in segments: :func:`start` builds the state at θ_0, :func:`advance` carries it
-over any number of epochs (memory independent of that number), so a long run is a sequence of
-compiled calls that can be interrupted between them; :func:`simulate` is the three in one, and
-what the sweep vmaps. The step directions and the metrics are shared with the sweep.
+A run is the one training loop (:mod:`xent_jax.core._loop`) from a start (w0, b0) under
+:class:`~xent_jax.core.RunSettings`, compiled under ``jit`` as segments of epochs with a Python
+loop between them (a long run can be interrupted there), every epoch recorded unless that would
+exceed ``MAX_RECORDED_VALUES``. Its metrics are the sweep's, computed by the same code, so a
+start of the sweep reports what :func:`train` reports for it.
 """
 
 import dataclasses
@@ -24,166 +14,19 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from xent_jax import _validate
 from xent_jax._devices import COMPILER_OPTIONS
-from xent_jax.core._directions import LOSSES, Direction, mean_error, step_direction
-from xent_jax.core._metrics import CENSORED, FRACTIONS, Metrics, metrics_init, metrics_update
-from xent_jax.core._settings import (
-    CUSTOM_OPTIMIZER,
-    LOSS_TITLES,
-    OPTIMIZERS,
-    RULES,
-    RunSettings,
-)
+from xent_jax.core import _loop as loop
+from xent_jax.core._directions import step_direction
+from xent_jax.core._metrics import CENSORED, FRACTIONS
+from xent_jax.core._registry import Loss, Optimizer
+from xent_jax.core._settings import RunSettings
 from xent_jax.errors import InputError
-
-__all__ = [
-    "LOSSES",
-    "LOSS_TITLES",
-    "OPTIMIZERS",
-    "RULES",
-    "Direction",
-    "RunSettings",
-    "mean_error",
-    "step_direction",
-]
 
 MAX_RECORDED_VALUES = 2**24  # per trajectory (128 MiB in float64); beyond, epochs are decimated
 MAX_RECORDED_ROWS = 1_000_001
 SEGMENT_EPOCHS = 2**18  # epochs per compiled call of a run: well under a second on a CPU
-
-
-def make_optimizer(name: str, learning_rate: Any) -> optax.GradientTransformation:
-    """An optax optimizer by name: ``sgd``, ``momentum`` (heavy ball, β = 0.9) or ``adam``.
-
-    ``learning_rate`` may be a traced value, so a sweep can vmap over it.
-    """
-    _validate.choice("optimizer", name, OPTIMIZERS)
-    if name == "sgd":
-        return optax.sgd(learning_rate)
-    if name == "momentum":
-        return optax.sgd(learning_rate, momentum=0.9)
-    return optax.adam(learning_rate)
-
-
-class State(NamedTuple):
-    """A run between epochs: θ_t, the optimizer's state, g_t, ‖g_t‖², ē_0 and the metrics."""
-
-    epoch: jax.Array
-    params: tuple[jax.Array, jax.Array]
-    opt_state: Any
-    grads: tuple[jax.Array, jax.Array]
-    norm: jax.Array
-    error0: jax.Array
-    metrics: Metrics
-
-
-class Final(NamedTuple):
-    """State after the last epoch (all arrays, batched when the start is)."""
-
-    w: jax.Array
-    b: jax.Array
-    loss: jax.Array
-    output: jax.Array
-    error: jax.Array
-    metrics: Metrics
-
-
-def start(
-    direction: Direction,
-    optimizer: optax.GradientTransformation,
-    w0: jax.Array,
-    b0: jax.Array,
-    x: jax.Array,
-    y: jax.Array,
-    fractions: tuple[float, ...] = (),
-) -> tuple[State, tuple[jax.Array, ...]]:
-    """The state at θ_0 = (w0, b0), and the values there: (w, b, C̄, a, g_w, g_b, ē)."""
-    value, a, gw, gb, error = direction(w0, b0, x, y)
-    params = (w0, b0)
-    state = State(
-        jnp.zeros((), jnp.int32),
-        params,
-        optimizer.init(params),
-        (gw, gb),
-        gw * gw + gb * gb,
-        error,
-        metrics_init(fractions),
-    )
-    return state, (w0, b0, value, a, gw, gb, error)
-
-
-def advance(
-    direction: Direction,
-    optimizer: optax.GradientTransformation,
-    state: State,
-    x: jax.Array,
-    y: jax.Array,
-    epochs: int,
-    *,
-    record: bool = False,
-    unroll: int = 1,
-    fractions: tuple[float, ...] = (),
-) -> tuple[State, tuple[jax.Array, ...] | None]:
-    """Carry ``state`` over ``epochs`` updates (a static int ≥ 0); trace-friendly.
-
-    Memory does not grow with ``epochs`` unless ``record`` asks for the values
-    (w, b, C̄, a, g_w, g_b, ē) after each update, stacked along a new first axis.
-    ``fractions`` must be those the state was started with.
-    """
-
-    def body(s: State, _):
-        updates, opt_state = optimizer.update(s.grads, s.opt_state, s.params)
-        params = optax.apply_updates(s.params, updates)
-        value, a, gw, gb, error = direction(*params, x, y)
-        norm = gw * gw + gb * gb  # ‖g_t‖², same ordering as ‖g_t‖
-        t = s.epoch + 1
-        metrics = metrics_update(s.metrics, t, s.norm, norm, error, s.error0, fractions)
-        s = State(t, params, opt_state, (gw, gb), norm, s.error0, metrics)
-        return s, ((*params, value, a, gw, gb, error) if record else None)
-
-    return jax.lax.scan(body, state, length=epochs, unroll=unroll)
-
-
-def finish(direction: Direction, state: State, x: jax.Array, y: jax.Array) -> Final:
-    """The final values of a state: θ_E, C̄, a, ē and the metrics."""
-    w, b = state.params
-    value, a, _, _, error = direction(w, b, x, y)
-    return Final(w, b, value, a, error, state.metrics)
-
-
-def simulate(
-    direction: Direction,
-    optimizer: optax.GradientTransformation,
-    w0: jax.Array,
-    b0: jax.Array,
-    x: jax.Array,
-    y: jax.Array,
-    epochs: int,
-    *,
-    record: bool = True,
-    unroll: int = 1,
-    fractions: tuple[float, ...] = (),
-) -> tuple[Final, tuple[jax.Array, ...] | None]:
-    """Run ``epochs`` updates from (w0, b0) in one trace, for ``jit`` and ``vmap``.
-
-    Returns the final state and, with ``record``, the per-epoch values
-    (w, b, C̄, a, g_w, g_b, ē) at θ_0 … θ_E, each of length E + 1.
-    """
-    state, first = start(direction, optimizer, w0, b0, x, y, fractions)
-    state, history = advance(
-        direction, optimizer, state, x, y, epochs, record=record, unroll=unroll, fractions=fractions
-    )
-    final = finish(direction, state, x, y)
-    if not record:
-        return final, None
-    history = tuple(
-        jnp.concatenate([jnp.asarray(f, h.dtype)[None], h])
-        for f, h in zip(first, history, strict=True)
-    )
-    return final, history
 
 
 class Trajectory(NamedTuple):
@@ -210,11 +53,14 @@ def _epoch_or_none(value: Any) -> int | None:
     return None if value == CENSORED else value
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class Run:
-    """One training run: its settings, recorded trajectory and metrics (None when censored)."""
+    """One training run: its settings (one loss), its start, the recorded trajectory and the
+    metrics (None when censored)."""
 
     settings: RunSettings
+    w0: float
+    b0: float
     trajectory: Trajectory
     takeoff_epoch: int | None
     half_error_epoch: int | None
@@ -222,9 +68,35 @@ class Run:
     recorded_every: int = 1
 
     @property
+    def loss(self) -> str:
+        return self.settings.loss.name
+
+    @property
+    def learning_rate(self) -> float:
+        return self.settings.learning_rate
+
+    @property
     def config(self) -> dict[str, Any]:
-        """The settings as a JSON-ready dict (:meth:`RunSettings.as_dict`)."""
-        return self.settings.as_dict()
+        """The settings and the start as one JSON-ready dict."""
+        s = self.settings.as_dict()
+        del s["losses"], s["learning_rates"]
+        return {
+            "loss": self.loss,
+            "w0": self.w0,
+            "b0": self.b0,
+            "learning_rate": self.learning_rate,
+            **s,
+        }
+
+    def __repr__(self) -> str:
+        s = self.settings
+        data = "" if s.samples == 1 else f", data={s.data.text()!r}"
+        return (
+            f"Run(loss={self.loss!r}, w0={self.w0:g}, b0={self.b0:g}, "
+            f"learning_rate={self.learning_rate:g}, epochs={s.epochs}, rule={s.rule!r}, "
+            f"optimizer={s.optimizer.name!r}, dtype={s.dtype!r}{data}; "
+            f"takeoff_epoch={self.takeoff_epoch}, half_error_epoch={self.half_error_epoch})"
+        )
 
     @property
     def initial_output(self) -> float | list[float]:
@@ -240,7 +112,7 @@ class Run:
 
     def flow_time(self, epoch: int | None) -> float | None:
         """τ = η × epochs (None stays None: censored)."""
-        return None if epoch is None else epoch * self.settings.learning_rate
+        return None if epoch is None else epoch * self.learning_rate
 
     def summary(self) -> dict[str, Any]:
         """The run as plain JSON-ready values (metrics None when censored)."""
@@ -275,37 +147,40 @@ def record_stride(epochs: int, samples: int) -> int:
 
 
 def train(
-    loss: str | RunSettings,
-    w0: float | None = None,
-    b0: float | None = None,
+    loss: Any,
+    w0: Any = None,
+    b0: Any = None,
     *,
-    learning_rate: float | None = None,
-    epochs: int | None = None,
-    x: float | None = None,
-    y: float | None = None,
+    learning_rate: Any = None,
+    epochs: Any = None,
+    x: Any = None,
+    y: Any = None,
     data: Any = None,
     rule: str = "autodiff",
-    optimizer: str | optax.GradientTransformation = "sgd",
+    optimizer: Any = "sgd",
     dtype: Any = "float32",
 ) -> Run:
     """Train one neuron a = σ(w·x + b) from (w0, b0) on one sample or N, recording its epochs.
 
-    Call it with a :class:`RunSettings` (``train(settings)``), or with the settings as
-    arguments (validated by building one).
+    Call it with the settings as arguments, or as ``train(settings, w0, b0)`` with a one-loss
+    :class:`~xent_jax.core.RunSettings`.
 
     Args:
-      loss: ``"mse"`` (½(a − y)²) or ``"ce"`` (binary cross-entropy), or a RunSettings.
+      loss: ``"mse"`` (½(a − y)²), ``"ce"`` (binary cross-entropy), a
+        :class:`~xent_jax.core.Loss`, any JAX-traceable elementwise ``C(z, y)`` of the
+        pre-activation z = w·x + b (named after the function), or a one-loss RunSettings.
       w0: initial weight.
       b0: initial bias.
-      learning_rate: η > 0 (passed to the named optimizer; with a GradientTransformation it is
-        kept only to express time as η × epochs).
-      epochs: number of updates E ≥ 1.
+      learning_rate: η > 0 (default: the loss's own, the seed's for ``mse`` and ``ce``). With an
+        optax transformation as the optimizer it only measures time as η × epochs.
+      epochs: number of updates E, 1 ≤ E ≤ 2³¹ − 2 (default the seed's 300).
       x: the input of a one-sample run (default 1).
       y: the target of a one-sample run, in [0, 1] (default 0).
-      data: N samples instead of x, y (anything :func:`xent_jax.core._datasets.load` accepts):
+      data: N samples instead of x, y (anything :func:`xent_jax.core.load` accepts):
         full-batch descent on the mean loss.
       rule: ``"autodiff"`` (the true gradient) or ``"book"`` (Nielsen's demo rule).
-      optimizer: ``"sgd"``, ``"momentum"``, ``"adam"`` or any optax GradientTransformation.
+      optimizer: ``"sgd"``, ``"momentum"``, ``"adam"``, an :class:`~xent_jax.core.Optimizer`,
+        an optax GradientTransformation or a constructor ``learning_rate -> transformation``.
       dtype: ``"float32"`` (default) or ``"float64"``.
 
     Returns:
@@ -316,44 +191,42 @@ def train(
     Raises:
       InputError: naming any bad argument.
     """
-    transform = None
     if isinstance(loss, RunSettings):
-        settings = loss
-    else:
-        name = optimizer
-        if isinstance(optimizer, optax.GradientTransformation):
-            transform, name = optimizer, CUSTOM_OPTIMIZER
-        elif not isinstance(optimizer, str):
+        given = {"learning_rate": learning_rate, "epochs": epochs, "x": x, "y": y, "data": data}
+        extra = [name for name, value in given.items() if value is not None]
+        if extra or (rule, optimizer, dtype) != ("autodiff", "sgd", "float32"):
             raise InputError(
-                f"optimizer must be a name or an optax GradientTransformation, got {optimizer!r}"
+                "give a RunSettings or the settings as arguments, not both: "
+                + ", ".join(extra or ["rule/optimizer/dtype"])
             )
-        settings = RunSettings.create(
-            loss,
-            w0,
-            b0,
+        settings = loss
+        settings.loss  # noqa: B018  (raises unless it holds exactly one loss)
+    else:
+        settings = RunSettings.build(
+            (loss,),
             learning_rate=learning_rate,
             epochs=epochs,
             x=x,
             y=y,
             data=data,
             rule=rule,
-            optimizer=name,
+            optimizer=optimizer,
             dtype=dtype,
         )
-    if settings.optimizer == CUSTOM_OPTIMIZER and transform is None:
-        raise InputError("a custom optimizer is given to train as an optax transformation")
-    return _run(settings, transform)
+    w0 = _validate.finite_in("w0", w0, settings.dtype)
+    b0 = _validate.finite_in("b0", b0, settings.dtype)
+    return _run(settings, w0, b0)
 
 
-def _run(s: RunSettings, transform: optax.GradientTransformation | None) -> Run:
+def _run(s: RunSettings, w0: float, b0: float) -> Run:
     stride = record_stride(s.epochs, s.samples)
-    statics = (s.loss, s.rule, s.optimizer, transform, FRACTIONS)
+    statics = (s.loss, s.rule, s.optimizer, FRACTIONS)
     with _validate.precision(s.dtype):
         dtype = jnp.dtype(s.dtype)
-        x, y = (jnp.asarray(v if s.samples > 1 else v[0], dtype) for v in (s.data.x, s.data.y))
+        x, y = (jnp.asarray(v) for v in s.sample_arrays())
         eta = jnp.asarray(s.learning_rate, dtype)
         state, first = _start_jit(
-            *statics, jnp.asarray(s.w0, dtype), jnp.asarray(s.b0, dtype), x, y, eta
+            *statics, jnp.asarray(w0, dtype), jnp.asarray(b0, dtype), x, y, eta
         )
         parts = [[np.asarray(v)[None] for v in first]]
         records, rest = divmod(s.epochs, stride)
@@ -369,10 +242,13 @@ def _run(s: RunSettings, transform: optax.GradientTransformation | None) -> Run:
         metrics = jax.device_get(state.metrics)
     w, b, value, a, gw, gb, error = (np.concatenate(p) for p in zip(*parts, strict=True))
     epoch = np.minimum(np.arange(w.size, dtype=np.int64) * stride, s.epochs)
-    z = w[:, None] * np.asarray(s.data.x, w.dtype) + b[:, None] if s.samples > 1 else w * s.x + b
+    xs = np.asarray(s.data.x, w.dtype)
+    z = w[:, None] * xs + b[:, None] if s.samples > 1 else w * xs[0] + b
     trajectory = Trajectory(w, b, z.astype(w.dtype), a, value, gw, gb, error, epoch)
     return Run(
         s,
+        w0,
+        b0,
         trajectory,
         _epoch_or_none(metrics.takeoff_epoch),
         _epoch_or_none(metrics.half_error_epoch),
@@ -381,43 +257,32 @@ def _run(s: RunSettings, transform: optax.GradientTransformation | None) -> Run:
     )
 
 
-def _optimizer(name, transform, learning_rate):
-    return transform if transform is not None else make_optimizer(name, learning_rate)
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3), compiler_options=COMPILER_OPTIONS)
+def _start_jit(loss: Loss, rule: str, optimizer: Optimizer, fractions, w0, b0, x, y, learning_rate):
+    return loop.start(step_direction(loss, rule), optimizer(learning_rate), w0, b0, x, y, fractions)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4), compiler_options=COMPILER_OPTIONS)
-def _start_jit(loss, rule, optimizer, transform, fractions, w0, b0, x, y, learning_rate):
-    opt = _optimizer(optimizer, transform, learning_rate)
-    return start(step_direction(loss, rule), opt, w0, b0, x, y, fractions)
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6), compiler_options=COMPILER_OPTIONS)
-def _advance_jit(loss, rule, optimizer, transform, fractions, stride, count, state, x, y, lr):
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5), compiler_options=COMPILER_OPTIONS)
+def _advance_jit(loss, rule, optimizer, fractions, stride, count, state, x, y, learning_rate):
     """``count`` records, each after ``stride`` epochs; with ``count`` 0, ``stride`` epochs."""
     direction = step_direction(loss, rule)
-    opt = _optimizer(optimizer, transform, lr)
+    opt = optimizer(learning_rate)
 
     def run(s, n):
-        return advance(direction, opt, s, x, y, n, fractions=fractions)[0]
+        return loop.advance(direction, opt, s, x, y, n, fractions=fractions)[0]
 
     if count == 0:
         return run(state, stride), None
     if stride == 1:
-        return advance(direction, opt, state, x, y, count, record=True, fractions=fractions)
+        return loop.advance(direction, opt, state, x, y, count, record=True, fractions=fractions)
 
     def one_record(s, _):
         s = run(s, stride)
-        return s, _values(direction, s, x, y)
+        return s, loop.values(direction, s, x, y)
 
     return jax.lax.scan(one_record, state, length=count)
 
 
-def _values(direction, state, x, y):
-    w, b = state.params
-    value, a, gw, gb, error = direction(w, b, x, y)
-    return (w, b, value, a, gw, gb, error)
-
-
 @functools.partial(jax.jit, static_argnums=(0, 1), compiler_options=COMPILER_OPTIONS)
 def _values_jit(loss, rule, state, x, y):
-    return _values(step_direction(loss, rule), state, x, y)
+    return loop.values(step_direction(loss, rule), state, x, y)

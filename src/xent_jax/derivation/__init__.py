@@ -18,28 +18,44 @@ References:
   cross-entropy cost function" (the same derivation, as a problem).
 """
 
-from xent_jax.derivation._numeric import (
-    NumericCheck,
-    antiderivative,
-    bias_gradient_error,
-    check_derivation,
-    derivative_error,
-    integral_error,
-    integrand,
-    simpson,
-)
-from xent_jax.derivation._symbolic import Derivation, DerivationStep, derive
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "Derivation",
-    "DerivationStep",
-    "NumericCheck",
-    "antiderivative",
-    "bias_gradient_error",
-    "check_derivation",
-    "derivative_error",
-    "derive",
-    "integral_error",
-    "integrand",
-    "simpson",
-]
+from xent_jax import _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    {
+        "xent_jax.derivation._numeric": [
+            "NumericCheck",
+            "antiderivative",
+            "bias_gradient_error",
+            "check_derivation",
+            "derivative_error",
+            "integral_error",
+            "integrand",
+            "simpson",
+        ],
+        "xent_jax.derivation._symbolic": [
+            "Derivation",
+            "DerivationStep",
+            "derive",
+        ],
+    },
+)
+
+if TYPE_CHECKING:
+    from xent_jax.derivation._numeric import (
+        NumericCheck,
+        antiderivative,
+        bias_gradient_error,
+        check_derivation,
+        derivative_error,
+        integral_error,
+        integrand,
+        simpson,
+    )
+    from xent_jax.derivation._symbolic import (
+        Derivation,
+        DerivationStep,
+        derive,
+    )

@@ -15,8 +15,8 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from xent_jax.core._registry import loss_title
 from xent_jax.core._seed import STARTS as SEED_STARTS
-from xent_jax.core._settings import LOSS_TITLES
 from xent_jax.sweep._result import SweepResult
 
 CENSORED_COLOUR = "#bdbdbd"
@@ -47,7 +47,7 @@ def _map(ax, result: SweepResult, loss: str, shown: np.ma.MaskedArray, norm) -> 
         norm=norm,
     )
     eta = result.config["learning_rates"][loss]
-    ax.set_title(f"{LOSS_TITLES[loss]}, {result.config['optimizer']} η = {eta:g}")
+    ax.set_title(f"{loss_title(loss)}, {result.config['optimizer']} η = {eta:g}")
     ax.set_xlabel("initial weight w0")
     ax.set_ylabel("initial bias b0")
     for (w0, b0), marker in zip(SEED_STARTS, _SEED_MARKERS, strict=True):
@@ -124,7 +124,7 @@ def atlas_figure(result: SweepResult, field: str = "takeoff_epoch") -> Figure:
                 values + 1,
                 style,
                 color=colour,
-                label=f"{LOSS_TITLES[loss]}: {FIELD_TITLES[name]}",
+                label=f"{loss_title(loss)}: {FIELD_TITLES[name]}",
             )
     for (w0, b0), marker in zip(SEED_STARTS, _SEED_MARKERS, strict=True):
         cut.axvline(w0 * result.config["x"] + b0, color="red", lw=1, ls=":")
@@ -228,7 +228,7 @@ def survival_figure(
     fig = Figure(figsize=(7, 4.4), layout="constrained")
     ax = fig.subplots()
     for loss, (tau, alive) in curves.items():
-        ax.step(np.asarray(tau)[1:], np.asarray(alive)[1:], where="post", label=LOSS_TITLES[loss])
+        ax.step(np.asarray(tau)[1:], np.asarray(alive)[1:], where="post", label=loss_title(loss))
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("gradient-flow time τ = η × epochs (log scale)")

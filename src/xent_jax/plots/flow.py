@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from xent_jax.core import _seed as seed
-from xent_jax.core._settings import LOSS_TITLES
+from xent_jax.core._registry import loss_title
 from xent_jax.studies._flow import flow_loss_speed, flow_speed
 from xent_jax.studies._learning_rate import LearningRateStudy
 
@@ -43,7 +43,7 @@ def error_figure(study: LearningRateStudy) -> Figure:
         axes[row, 1].set_xlabel("gradient-flow time η × epochs")
         for ax in axes[row]:
             ax.set_ylabel("error |a − y|")
-            ax.set_title(f"{LOSS_TITLES[loss]}")
+            ax.set_title(f"{loss_title(loss)}")
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize="small")
     fig.suptitle(f"Different η, one curve in η × epochs: {_start_label(study)}")
@@ -74,7 +74,7 @@ def speed_figure(study: LearningRateStudy) -> Figure:
         axes[row, 1].set_ylabel("decrease of |a − y| per unit η × epochs")
         axes[row, 2].set_ylabel("decrease of the loss C per unit η × epochs")
         for ax in axes[row]:
-            ax.set_title(LOSS_TITLES[loss])
+            ax.set_title(loss_title(loss))
             ax.set_xlabel("error |a − y| (dimensionless; falls as training runs)")
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize="small")
@@ -145,10 +145,10 @@ def escape_figure(curves: dict) -> Figure:
     for style, c in zip(_FRACTION_STYLE, curves["curves"], strict=False):
         f = c["fraction"]
         left.semilogy(
-            z0, c["mse"], style, color="tab:blue", label=f"{LOSS_TITLES['mse']}, f = {f:g}"
+            z0, c["mse"], style, color="tab:blue", label=f"{loss_title('mse')}, f = {f:g}"
         )
         left.semilogy(
-            z0, c["ce"], style, color="tab:orange", label=f"{LOSS_TITLES['ce']}, f = {f:g}"
+            z0, c["ce"], style, color="tab:orange", label=f"{loss_title('ce')}, f = {f:g}"
         )
         right.semilogy(z0, c["ratio"], style, color="k", label=f"f = {f:g}")
     for w0, b0 in seed.STARTS:

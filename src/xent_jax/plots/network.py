@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.core._training import LOSS_TITLES
+from xent_jax.core._registry import loss_title
 from xent_jax.report.network import PAIRING_TITLES
 from xent_jax.studies._network import SATURATION_THRESHOLD, NetworkRun
 from xent_jax.studies._network_seeds import ACCURACY_LEVEL, Condition, mean_interval
@@ -16,7 +16,7 @@ _COLOUR = {"mse": "tab:blue", "ce": "tab:orange"}
 
 def _label(run: NetworkRun) -> str:
     c = run.config
-    return f"{LOSS_TITLES[c['loss']]}, {c['init']} start, η = {c['learning_rate']:g}"
+    return f"{loss_title(c['loss'])}, {c['init']} start, η = {c['learning_rate']:g}"
 
 
 def _plot(ax, run: NetworkRun, values: np.ndarray, **kwargs) -> None:
@@ -38,7 +38,7 @@ def curves_figure(runs: Sequence[NetworkRun]) -> Figure:
             _plot(ax, run, run.history.test_loss, alpha=0.4, label=f"{_label(run)}, test")
         ax.set_yscale("log")
         ax.set_ylabel("loss per example (sum over 10 outputs, log scale)")
-        ax.set_title(f"{LOSS_TITLES[loss]} loss")
+        ax.set_title(f"{loss_title(loss)} loss")
     for ax in (accuracy, *loss_axes):
         ax.set_xlabel("epochs")
         ax.grid(alpha=0.3, which="both")

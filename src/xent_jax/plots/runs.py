@@ -5,7 +5,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from xent_jax.core._training import LOSS_TITLES, Run
+from xent_jax.core._registry import loss_title
+from xent_jax.core._training import Run
 
 _QUANTITIES = (
     ("loss", "loss C"),
@@ -34,7 +35,7 @@ def seed_figure(runs: Sequence[Run], title: str) -> Figure:
                 axes[row, column].plot(
                     epochs, getattr(run.trajectory, field), _RULE_STYLE[c["rule"]], label=label
                 )
-        axes[0, column].set_title(LOSS_TITLES[loss])
+        axes[0, column].set_title(loss_title(loss))
         axes[-1, column].set_xlabel("epochs (updates)")
         for row, (_, ylabel) in enumerate(_QUANTITIES):
             axes[row, column].set_ylabel(ylabel)

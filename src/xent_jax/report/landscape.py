@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xent_jax.core._settings import LOSS_TITLES
+from xent_jax.core._registry import loss_title
 
 
 def _quantile(q: Mapping[str, Any]) -> str:
@@ -22,7 +22,7 @@ def format_statistics(field: str, by_loss: Mapping[str, Mapping[str, Any]]) -> l
     for loss, s in by_loss.items():
         quantiles = ", ".join(f"{q['q']:.0%} {_quantile(q)}" for q in s["quantiles"])
         lines.append(
-            f"{LOSS_TITLES[loss]:>16}, {field}: censored {s['censored_fraction']:.1%} of "
+            f"{loss_title(loss):>16}, {field}: censored {s['censored_fraction']:.1%} of "
             f"{s['runs']} starts (horizon {s['horizon_epochs']} epochs, τ = "
             f"{s['horizon_flow_time']:.3g}); quantiles over all starts: {quantiles}"
         )
@@ -36,7 +36,7 @@ def format_named_starts(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         half = r["half_error_epoch"]
         tau = "" if half is None else f", τ = {half * r['learning_rate']:.3g}"
         lines.append(
-            f"exact start ({r['w0']:g}, {r['b0']:g}), {LOSS_TITLES[r['loss']]}, η = "
+            f"exact start ({r['w0']:g}, {r['b0']:g}), {loss_title(r['loss'])}, η = "
             f"{r['learning_rate']:g}: takeoff epoch {r['takeoff_epoch']}, half error "
             f"{'not reached' if half is None else f'at epoch {half}'}{tau}"
         )
@@ -54,5 +54,5 @@ def format_survival(
             index = max((i for i, v in enumerate(tau) if v <= t), default=None)
             if index is not None:
                 cells.append(f"τ = {t:g}: {alive[index]:.1%}")
-        lines.append(f"{LOSS_TITLES[loss]:>16}, not yet at half error: " + ", ".join(cells))
+        lines.append(f"{loss_title(loss):>16}, not yet at half error: " + ", ".join(cells))
     return lines

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from xent_jax.core._training import LOSS_TITLES
+from xent_jax.core._registry import loss_title
 
 PAIRING_TITLES = {
     ("sigmoid", "mse"): "sigmoid + quadratic",
@@ -25,7 +25,7 @@ def format_runs(summaries: Sequence[dict[str, Any]]) -> str:
     ]
     for s in summaries:
         lines.append(
-            f"{LOSS_TITLES[s['loss']]:<16} {s['init']:<10} {s['learning_rate']:>5g} "
+            f"{loss_title(s['loss']):<16} {s['init']:<10} {s['learning_rate']:>5g} "
             f"{100 * s['test_accuracy']:>8.1f}% "
             f"{s['train_loss']:>11.4f} {_epoch(s['epoch_test_accuracy_90']):>8} "
             f"{_epoch(s['epoch_wrong_saturated_below_1pct']):>17}"

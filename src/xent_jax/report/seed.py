@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xent_jax.core import _seed as seed
-from xent_jax.core._settings import LOSS_TITLES
+from xent_jax.core._registry import loss_title
 
 
 def _epoch(value: int | None) -> str:
@@ -31,7 +31,7 @@ def format_run(summary: dict[str, Any]) -> str:
         )
     eta = summary["learning_rate"]
     lines = [
-        f"{LOSS_TITLES[summary['loss']]}, rule {summary['rule']}, "
+        f"{loss_title(summary['loss'])}, rule {summary['rule']}, "
         f"{summary['optimizer']} η = {eta:g}, "
         f"{summary['epochs']} epochs, start (w0, b0) = ({summary['w0']:g}, {summary['b0']:g}), "
         f"{data}, {summary['dtype']}",

@@ -31,7 +31,7 @@ def format_bugs(summary: dict) -> str:
     """The summary of :func:`xent_jax.softmax._bugs.train_three_ways`, one line per run."""
     lines = [
         f"Linear softmax classifier, {summary['num_classes']} Gaussian blobs, "
-        f"SGD η = {summary['learning_rate']:g}, {summary['steps']} epochs",
+        f"SGD η = {summary['learning_rate']:g}, {summary['epochs']} epochs",
         f"{'run':<40} {'final loss':>10} {'grad norm start → end':>24} {'accuracy':>9} "
         f"{'warned':>7}",
     ]

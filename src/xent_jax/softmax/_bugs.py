@@ -17,23 +17,23 @@ accuracy can even look fine. ``softmax_cross_entropy``'s warning catches the dou
 concrete arrays (its rows sum to 1); a sigmoid head's rows do not, so it stays silent there.
 """
 
+import dataclasses
 import functools
 import math
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from xent_jax import _validate
 from xent_jax._descent import descend
-from xent_jax.errors import InputError
 from xent_jax.softmax._cross_entropy import (
     LogitsLookLikeProbabilitiesWarning,
     softmax_cross_entropy,
 )
+from xent_jax.softmax._settings import BugsSettings
 
 MODES = ("correct", "double_softmax", "probabilities_as_logits")
 MODE_TITLES = {
@@ -71,56 +71,25 @@ class History(NamedTuple):
     accuracy: np.ndarray
 
 
-MAX_STEPS = 1_000_000  # the per-step history is recorded: 3 runs × 3 float32 arrays
-
-
-def check_settings(
-    seed: int = 0,
-    num_classes: int = 3,
-    per_class: int = 100,
-    steps: int = 300,
-    learning_rate: float = 0.5,
-) -> dict:
-    """The settings of :func:`train_three_ways`, checked (InputError naming a bad one)."""
-    seed = _validate.at_least("seed", seed, 0)
-    if seed >= 2**32:
-        raise InputError(f"seed must be below 2**32, got {seed}")
-    steps = _validate.at_least("steps", steps, 1)
-    if steps > MAX_STEPS:
-        raise InputError(f"steps must be at most {MAX_STEPS} (each step is recorded), got {steps}")
-    return {
-        "seed": seed,
-        "num_classes": _validate.at_least("num_classes", num_classes, 2),
-        "per_class": _validate.at_least("per_class", per_class, 1),
-        "steps": steps,
-        "learning_rate": _validate.positive("learning_rate", learning_rate),
-    }
-
-
-def train_three_ways(
-    seed: int = 0,
-    num_classes: int = 3,
-    per_class: int = 100,
-    steps: int = 300,
-    learning_rate: float = 0.5,
-) -> dict:
+def train_three_ways(settings: BugsSettings | None = None, **changes: Any) -> dict:
     """Train the same classifier correctly and with each silent bug; report them side by side.
 
     Args:
-      seed: seed of the data and of the initial weights.
-      num_classes: number of blobs (classes), at least 2.
-      per_class: samples per class.
-      steps: full-batch gradient-descent steps.
-      learning_rate: step size (plain SGD, the same for all three).
+      settings: a :class:`BugsSettings` (default: its defaults).
+      **changes: fields of :class:`BugsSettings` to change (``epochs=150``, …).
 
     Returns:
-      A dict with ``num_classes``, ``steps``, ``learning_rate``, ``loss_floor`` (of the two
+      A dict with ``num_classes``, ``epochs``, ``learning_rate``, ``loss_floor`` (of the two
       bugs) and ``runs``: for each mode, its ``history`` (a :class:`History`) and a summary:
       ``final_loss``, ``final_grad_norm``, ``initial_grad_norm``, ``accuracy`` and
       ``warned`` (whether ``softmax_cross_entropy`` warned on the trained model's outputs).
+
+    Raises:
+      InputError: naming a bad setting.
     """
-    settings = check_settings(seed, num_classes, per_class, steps, learning_rate)
-    seed, num_classes, per_class, steps, learning_rate = settings.values()
+    settings = dataclasses.replace(settings or BugsSettings(), **changes)
+    seed, num_classes, per_class = settings.seed, settings.num_classes, settings.per_class
+    steps, learning_rate = settings.epochs, settings.learning_rate
     x, y = blobs(seed, num_classes, per_class)
     init = 0.1 * np.random.default_rng(seed + 1).normal(size=(x.shape[1] + 1, num_classes))
     params0 = {"w": jnp.asarray(init[:-1], jnp.float32), "b": jnp.asarray(init[-1], jnp.float32)}
@@ -144,7 +113,7 @@ def train_three_ways(
         }
     return {
         "num_classes": num_classes,
-        "steps": steps,
+        "epochs": steps,
         "learning_rate": learning_rate,
         "loss_floor": loss_floor(num_classes),
         "runs": runs,

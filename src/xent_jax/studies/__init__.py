@@ -82,6 +82,7 @@ from xent_jax.studies._seed_comparison import (
     rule_difference,
     seed_runs,
 )
+from xent_jax.studies._settings import LearningRateSettings
 
 __all__ = [
     "PAIRINGS",
@@ -89,6 +90,7 @@ __all__ = [
     "Condition",
     "Digits",
     "Flow",
+    "LearningRateSettings",
     "LearningRateStudy",
     "MaximumLikelihoodFit",
     "MethodResult",

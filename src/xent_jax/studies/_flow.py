@@ -35,7 +35,7 @@ import numpy as np
 from xent_jax import _validate
 from xent_jax.core._metrics import FRACTIONS
 from xent_jax.core._neuron import cross_entropy_dc_dz, quadratic_dc_dz
-from xent_jax.core._training import LOSSES
+from xent_jax.core._proof import DEFINITIONS as LOSSES
 from xent_jax.errors import InputError
 
 

@@ -18,19 +18,16 @@ import numpy as np
 from xent_jax import _validate
 from xent_jax.core import _seed as seed
 from xent_jax.core._metrics import FRACTIONS
-from xent_jax.core._training import LOSSES, Run, train
+from xent_jax.core._proof import DEFINITIONS
+from xent_jax.core._training import Run, train
 from xent_jax.errors import InputError
 from xent_jax.studies._flow import (
     Flow,
-    _mirror,
     gradient_flow,
     half_error_flow_time,
     matched_learning_rate_ratio,
 )
-
-DEFAULT_LEARNING_RATES = (0.01, 0.1, 1.0)
-DEFAULT_FLOW_TIME = 60.0
-MAX_STUDY_EPOCHS = 1_000_000  # per run of the study: τ / η epochs, each one recorded
+from xent_jax.studies._settings import LearningRateSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,60 +110,39 @@ class LearningRateStudy:
         }
 
 
-def check_study(learning_rates: Sequence[float], flow_time: float) -> tuple[list[float], float]:
-    """The study's η values and flow time, validated, its work bounded before any is done.
-
-    Each run takes ⌈τ/η⌉ epochs, every one recorded: at most ``MAX_STUDY_EPOCHS``.
-    """
-    if len(learning_rates) == 0:
-        raise InputError("learning rates must not be empty")
-    etas = [_validate.positive("learning rate", eta) for eta in learning_rates]
-    horizon = _validate.positive("flow time", flow_time)
-    for eta in etas:
-        if horizon / eta > MAX_STUDY_EPOCHS:
-            raise InputError(
-                f"learning rate {eta:g} needs {horizon / eta:.3g} epochs to cover flow time "
-                f"{horizon:g}; the study runs at most {MAX_STUDY_EPOCHS:.0e} (raise the learning "
-                "rate or lower the flow time)"
-            )
-    return etas, horizon
-
-
 def learning_rate_study(
-    learning_rates: Sequence[float] = DEFAULT_LEARNING_RATES,
-    *,
-    w0: float = seed.SATURATED_START[0],
-    b0: float = seed.SATURATED_START[1],
-    x: float = 1.0,
-    y: float = 0.0,
-    flow_time: float = DEFAULT_FLOW_TIME,
-    dtype: str = "float64",
+    learning_rates: Sequence[float] | LearningRateSettings | None = None,
+    **settings: Any,
 ) -> LearningRateStudy:
-    """Train both losses at each η (``training.train``, SGD, true gradient) up to τ = ``flow_time``.
+    """Train both losses at each η (SGD, true gradient) up to a common flow time τ = η × epochs.
 
-    Each run lasts ceil(flow_time / η) epochs, so all cover the same gradient-flow time.
+    Each run lasts ⌈τ/η⌉ epochs, so all cover the same gradient-flow time.
 
     Args:
-      learning_rates: the η values, each > 0.
-      w0: initial weight (default the seed's start (2, 2)).
-      b0: initial bias.
-      x: the input.
-      y: the target, 0 or 1 (the closed-form flow needs one of them).
-      flow_time: τ = η × epochs covered by every run.
-      dtype: ``"float64"`` (default, so the O(η) deviation is not hidden by rounding) or
-        ``"float32"``.
+      learning_rates: the η values, each > 0 (default 0.01, 0.1, 1); or a
+        :class:`LearningRateSettings`.
+      **settings: the other fields of :class:`LearningRateSettings` (``w0``, ``b0``, ``x``,
+        ``y``, ``flow_time``, ``dtype``).
 
     Returns:
       A :class:`LearningRateStudy`.
+
+    Raises:
+      InputError: naming a bad setting, before any work is done.
     """
-    etas, horizon = check_study(learning_rates, flow_time)
-    _mirror(y)
+    if isinstance(learning_rates, LearningRateSettings):
+        s = dataclasses.replace(learning_rates, **settings)
+    elif learning_rates is None:
+        s = LearningRateSettings(**settings)
+    else:
+        s = LearningRateSettings(learning_rates, **settings)
+    w0, b0, x, y, dtype, horizon = s.w0, s.b0, s.x, s.y, s.dtype, s.flow_time
     runs: dict[str, list[Run]] = {}
     deviation: dict[str, dict[float, float]] = {}
-    for loss in LOSSES:
+    for loss in DEFINITIONS:
         runs[loss], deviation[loss] = [], {}
-        for eta in etas:
-            epochs = max(1, int(np.ceil(horizon / eta)))
+        for eta in s.learning_rates:
+            epochs = s.epochs(eta)
             run = train(loss, w0, b0, learning_rate=eta, epochs=epochs, x=x, y=y, dtype=dtype)
             flow = gradient_flow(loss, w0, b0, eta * np.arange(epochs + 1), x=x, y=y)
             runs[loss].append(run)

@@ -15,61 +15,98 @@
 The figure is drawn by callers (:mod:`xent_jax.plots.atlas`); nothing here plots or prints.
 """
 
-from xent_jax.sweep._compute import (
-    CHUNK_BYTES,
-    Chunk,
-    chunk_rows,
-    chunks,
-    compare_optimizers,
-    run_configs,
-    sweep,
-)
-from xent_jax.sweep._directory import (
-    FIGURE_FILE,
-    JSON_FILE,
-    NPZ_FILE,
-    STORE_DIR,
-    OutputInTheWay,
-    SweepInterrupted,
-)
-from xent_jax.sweep._result import FIELDS, SweepMetrics, SweepResult
-from xent_jax.sweep._runner import load_sweep, write_sweep
-from xent_jax.sweep._spec import MAX_EPOCHS, MAX_RESOLUTION, SweepSpec
-from xent_jax.sweep._survival import (
-    QUANTILES,
-    Quantile,
-    exact_starts,
-    quantile,
-    summarise,
-    survival_curve,
+from typing import TYPE_CHECKING
+
+from xent_jax import _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    {
+        "xent_jax.core._settings": [
+            "MAX_EPOCHS",
+        ],
+        "xent_jax.sweep._compute": [
+            "CHUNK_BYTES",
+            "Chunk",
+            "chunk_rows",
+            "chunks",
+            "compare_optimizers",
+            "run_configs",
+            "sweep",
+        ],
+        "xent_jax.sweep._directory": [
+            "FIGURE_FILE",
+            "JSON_FILE",
+            "NPZ_FILE",
+            "OutputInTheWay",
+            "STORE_DIR",
+            "SweepInterrupted",
+        ],
+        "xent_jax.sweep._result": [
+            "FIELDS",
+            "SweepMetrics",
+            "SweepResult",
+        ],
+        "xent_jax.sweep._runner": [
+            "load_sweep",
+            "write_sweep",
+        ],
+        "xent_jax.sweep._spec": [
+            "DEFAULT_RESOLUTION",
+            "MAX_RESOLUTION",
+            "SweepSpec",
+        ],
+        "xent_jax.sweep._survival": [
+            "QUANTILES",
+            "Quantile",
+            "exact_starts",
+            "quantile",
+            "summarise",
+            "survival_curve",
+        ],
+    },
 )
 
-__all__ = [
-    "CHUNK_BYTES",
-    "FIELDS",
-    "FIGURE_FILE",
-    "JSON_FILE",
-    "MAX_EPOCHS",
-    "MAX_RESOLUTION",
-    "NPZ_FILE",
-    "QUANTILES",
-    "STORE_DIR",
-    "Chunk",
-    "OutputInTheWay",
-    "Quantile",
-    "SweepInterrupted",
-    "SweepMetrics",
-    "SweepResult",
-    "SweepSpec",
-    "chunk_rows",
-    "chunks",
-    "compare_optimizers",
-    "exact_starts",
-    "load_sweep",
-    "quantile",
-    "run_configs",
-    "summarise",
-    "survival_curve",
-    "sweep",
-    "write_sweep",
-]
+if TYPE_CHECKING:
+    from xent_jax.core._settings import (
+        MAX_EPOCHS,
+    )
+    from xent_jax.sweep._compute import (
+        CHUNK_BYTES,
+        Chunk,
+        chunk_rows,
+        chunks,
+        compare_optimizers,
+        run_configs,
+        sweep,
+    )
+    from xent_jax.sweep._directory import (
+        FIGURE_FILE,
+        JSON_FILE,
+        NPZ_FILE,
+        STORE_DIR,
+        OutputInTheWay,
+        SweepInterrupted,
+    )
+    from xent_jax.sweep._result import (
+        FIELDS,
+        SweepMetrics,
+        SweepResult,
+    )
+    from xent_jax.sweep._runner import (
+        load_sweep,
+        write_sweep,
+    )
+    from xent_jax.sweep._spec import (
+        DEFAULT_RESOLUTION,
+        MAX_RESOLUTION,
+        SweepSpec,
+    )
+    from xent_jax.sweep._survival import (
+        QUANTILES,
+        Quantile,
+        exact_starts,
+        quantile,
+        summarise,
+        survival_curve,
+    )

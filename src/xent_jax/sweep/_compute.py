@@ -14,7 +14,9 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
-from xent_jax.core import _training as training
+from xent_jax._arrays import check_unit_interval
+from xent_jax.core._registry import OPTIMIZERS, as_optimizer
+from xent_jax.core._settings import RunSettings
 from xent_jax.errors import InputError
 from xent_jax.sweep import _kernel as kernel
 from xent_jax.sweep._result import SweepMetrics, SweepResult, field_dtypes, provenance
@@ -74,7 +76,7 @@ def compute_chunks(
                 return
             if chunk.loss not in runners:
                 runners[chunk.loss] = kernel.Runner(
-                    chunk.loss,
+                    spec.loss(chunk.loss),
                     spec.rule,
                     spec.optimizer,
                     spec.epochs,
@@ -94,25 +96,30 @@ def compute_chunks(
             yield chunk, SweepMetrics(*(f.reshape(-1, r_w) for f in m)), seconds
 
 
-def as_spec(spec: "SweepSpec | str | Sequence[str]", params: Mapping[str, Any]) -> SweepSpec:
-    """A :class:`SweepSpec` as given, or built from loss names and keyword settings."""
+def as_spec(spec: Any, params: Mapping[str, Any]) -> SweepSpec:
+    """A :class:`SweepSpec` as given; or built from a :class:`~xent_jax.core.RunSettings` and
+    grid keywords; or from losses (names, records, callables) and keyword settings."""
     if isinstance(spec, SweepSpec):
         if params:
             raise InputError(f"give a SweepSpec or settings, not both: {', '.join(params)}")
         return spec
     params = dict(params)
+    if isinstance(spec, RunSettings):
+        return SweepSpec.build(settings=spec, **params)
     return SweepSpec.build(params.pop("losses", spec), **params)
 
 
-def sweep(spec: "SweepSpec | str | Sequence[str]" = ("mse", "ce"), /, **params) -> SweepResult:
+def sweep(spec: Any = ("mse", "ce"), /, **params: Any) -> SweepResult:
     """The plateau atlas in memory: train from every (w0, b0) of a grid, for each loss.
 
     Args:
-      spec: a :class:`SweepSpec`, or the loss names (``"mse"`` and/or ``"ce"``, a sequence or
-        ``"mse,ce"``) with the other settings as keywords.
+      spec: a :class:`SweepSpec`; a :class:`~xent_jax.core.RunSettings` (with the grid as
+        keywords); or the losses (``"mse"`` and/or ``"ce"``, a sequence or ``"mse,ce"``,
+        :class:`~xent_jax.core.Loss` records, any callable ``C(z, y)``) with the other settings
+        as keywords.
       **params: the settings of :meth:`SweepSpec.build` (``w_range``, ``b_range``,
-        ``resolution``, ``epochs``, ``learning_rate``, ``x``, ``y``, ``rule``, ``optimizer``,
-        ``dtype``).
+        ``resolution``, ``epochs``, ``learning_rate``, ``x``, ``y``, ``data``, ``rule``,
+        ``optimizer``, ``dtype``).
 
     Returns:
       A :class:`SweepResult` with arrays of shape (R_b, R_w) per loss.
@@ -138,33 +145,33 @@ def sweep(spec: "SweepSpec | str | Sequence[str]" = ("mse", "ce"), /, **params) 
 
 
 def compare_optimizers(
-    optimizers: Sequence[str] = training.OPTIMIZERS, **params: Any
+    optimizers: Sequence[Any] = tuple(OPTIMIZERS), **params: Any
 ) -> dict[str, SweepResult]:
     """The same atlas under each optimizer (one compiled program each).
 
     Args:
-      optimizers: names from ``training.OPTIMIZERS``.
+      optimizers: registered names, :class:`~xent_jax.core.Optimizer` records, optax
+        transformations or constructors of one.
       **params: the other settings, as for :meth:`SweepSpec.build` (``losses`` included).
 
     Returns:
       optimizer name -> its :class:`SweepResult`, in the order given.
     """
-    for name in optimizers:
-        _validate.choice("optimizer", name, training.OPTIMIZERS)
-    return {name: sweep(optimizer=name, **params) for name in optimizers}
+    chosen = [as_optimizer(o) for o in optimizers]
+    return {o.name: sweep(optimizer=o, **params) for o in chosen}
 
 
 def run_configs(
-    loss: str,
+    loss: Any,
     w0: ArrayLike,
     b0: ArrayLike,
     *,
-    learning_rate: ArrayLike,
-    epochs: int,
+    learning_rate: ArrayLike | None = None,
+    epochs: int | None = None,
     x: ArrayLike = 1.0,
     y: ArrayLike = 0.0,
     rule: str = "autodiff",
-    optimizer: str = "sgd",
+    optimizer: Any = "sgd",
     dtype: Any = "float32",
 ) -> SweepMetrics:
     """Train one neuron per configuration, for any broadcastable arrays of settings.
@@ -173,15 +180,15 @@ def run_configs(
     list of learning rates against a grid of starts is ``learning_rate=etas[:, None, None]``.
 
     Args:
-      loss: ``"mse"`` or ``"ce"``.
+      loss: a loss name, :class:`~xent_jax.core.Loss` or callable ``C(z, y)``.
       w0: initial weights.
       b0: initial biases.
-      learning_rate: η > 0.
-      epochs: updates per run, E ≥ 1.
-      x: inputs.
+      learning_rate: η > 0 (default the loss's own).
+      epochs: updates per run, E ≥ 1 (default the seed's 300).
+      x: inputs (one sample per configuration).
       y: targets in [0, 1].
       rule: ``"autodiff"`` or ``"book"``.
-      optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
+      optimizer: as for :func:`xent_jax.core.train`.
       dtype: ``"float32"`` or ``"float64"``.
 
     Returns:
@@ -191,35 +198,58 @@ def run_configs(
     Raises:
       InputError: naming any bad argument.
     """
-    spec = SweepSpec.build(
-        loss, epochs=epochs, rule=rule, optimizer=optimizer, dtype=dtype, learning_rate=1.0
-    )
     try:
         arrays = np.broadcast_arrays(
-            *(np.asarray(v, np.float64) for v in (w0, b0, x, y, learning_rate))
+            *(
+                np.asarray(v, np.float64)
+                for v in (w0, b0, x, y, 1.0 if learning_rate is None else learning_rate)
+            )
         )
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise InputError(f"settings do not broadcast together: {error}") from None
-    with np.errstate(over="ignore"):
-        cast = [v.astype(spec.dtype) for v in arrays]
-    for name, v, c in zip(kernel.EVERYTHING, arrays, cast, strict=True):
-        bad = ~np.isfinite(c)
-        if np.any(bad):
-            raise InputError(f"{name} must be finite in {spec.dtype}, got {v[bad].flat[0]!r}")
-    if np.any(arrays[3] < 0) or np.any(arrays[3] > 1):
-        raise InputError("y must lie in [0, 1]")
-    if np.any(cast[4] <= 0):
-        raise InputError(f"learning rate must be positive in {spec.dtype}")
+    first = [v.flat[0] if v.size else 0.0 for v in arrays]
+    # The settings of the first configuration, validated as a run's; every other value of the
+    # varying arrays by the same checks, elementwise.
+    settings = RunSettings.build(
+        (loss,),
+        learning_rate=None if learning_rate is None else first[4],
+        epochs=epochs,
+        x=first[2],
+        y=first[3],
+        rule=rule,
+        optimizer=optimizer,
+        dtype=dtype,
+    )
+    if learning_rate is None:
+        arrays[4] = np.broadcast_to(settings.learning_rate, arrays[0].shape)
+    elif settings.custom_optimizer and np.unique(arrays[4]).size > 1:
+        raise InputError("a ready optax transformation has its own learning rate: it cannot vary")
+    cast = [
+        _validate.finite_array_in(name, v, settings.dtype)
+        for name, v in zip(("w0", "b0", "x", "y", "learning rate"), arrays, strict=True)
+    ]
+    check_unit_interval("y", arrays[3])
+    _validate.positive_array_in("learning rate", arrays[4], settings.dtype)
     shape = arrays[0].shape
     flat = [v.reshape(-1) for v in cast]
     n = max(1, flat[0].size)
-    per_config = kernel.arrays_per_config(kernel.EVERYTHING) * np.dtype(spec.dtype).itemsize
+    per_config = kernel.arrays_per_config(kernel.EVERYTHING) * np.dtype(settings.dtype).itemsize
     chunk = min(n, CHUNK_BYTES // per_config)
     parts = []
-    with _validate.precision(spec.dtype):
+    with _validate.precision(settings.dtype):
         runner = kernel.Runner(
-            loss, rule, optimizer, spec.epochs, spec.dtype, chunk, varying=kernel.EVERYTHING
+            settings.loss,
+            settings.rule,
+            settings.optimizer,
+            settings.epochs,
+            settings.dtype,
+            chunk,
+            varying=kernel.EVERYTHING,
         )
         for start in range(0, flat[0].size, chunk):
-            parts.append(runner(kernel.Inputs(*(v[start : start + chunk] for v in flat)))[0])
+            done = runner(kernel.Inputs(*(v[start : start + chunk] for v in flat)))
+            assert done is not None  # no stop request here
+            parts.append(done[0])
+    if not parts:  # no configuration at all
+        return SweepMetrics(*(np.empty(shape, d) for d in field_dtypes(settings.dtype).values()))
     return SweepMetrics(*(np.concatenate(p).reshape(shape) for p in zip(*parts, strict=True)))

@@ -1,8 +1,8 @@
 """The compiled sweep: ``jit ∘ shard_map ∘ lax.map ∘ vmap`` of the one training loop, in segments.
 
-Every configuration runs the core's dynamics (:func:`xent_jax.core._training.start`, ``advance`` and
-``finish``, the pieces of ``simulate``, with the step direction and optax optimizer of a single
-run) and its online metrics, so a start of the sweep reports what :func:`xent_jax.train`
+Every configuration runs the core's dynamics (``start``, ``advance`` and ``finish`` of
+:mod:`xent_jax.core._loop`, with the step direction and optax optimizer of a single run) and
+its online metrics, so a start of the sweep reports what :func:`xent_jax.train`
 reports for it: bit for bit with SGD (up to ``directions.UNROLL_SAMPLES`` samples, whose sums
 are written out in a fixed order; beyond, a reduction in XLA's order); with momentum, Adam and
 the book rule XLA's vector and scalar code may differ in the last bit, which can move an epoch
@@ -41,7 +41,9 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from xent_jax._devices import COMPILER_OPTIONS
-from xent_jax.core import _training as training
+from xent_jax.core import _loop as loop
+from xent_jax.core._directions import step_direction
+from xent_jax.core._registry import as_loss, as_optimizer
 from xent_jax.sweep._result import FIELDS, SweepMetrics
 
 BLOCK = 8192  # configurations per vmapped block: its state (~10 arrays) stays in L2
@@ -124,14 +126,14 @@ def block_size(n: int, samples: int = 1, devices: int = 1) -> int:
 
 
 def _outputs(direction, state, x, y):
-    final = training.finish(direction, state, x, y)
+    final = loop.finish(direction, state, x, y)
     m = final.metrics
     # with N samples (x, y of shape (N,)): the mean loss and the mean output (1/N) Σ a_i
     output = final.output if final.output.ndim == 0 else final.output.mean()
     return m.takeoff_epoch, m.half_error_epoch, final.loss, output
 
 
-def _state_axes(state: training.State) -> training.State:
+def _state_axes(state: loop.State) -> loop.State:
     """The vmap axes of a block's state: None for the counters, 0 for the rest.
 
     The epoch and the optimizer's step count (its integer leaves, Adam's ``count``) are the same
@@ -142,7 +144,7 @@ def _state_axes(state: training.State) -> training.State:
     counters = jax.tree.map(
         lambda a: None if np.issubdtype(a.dtype, np.integer) else 0, state.opt_state
     )
-    return training.State(None, 0, counters, 0, 0, 0, 0)
+    return loop.State(None, 0, counters, 0, 0, 0, 0)
 
 
 def _calls(segments: list[int]) -> list[tuple[bool, bool, int]]:
@@ -163,18 +165,18 @@ def _segment_programs(loss, rule, optimizer, calls, block, varying, devices):
     1024² starts × 500 epochs); an optimization barrier on each side of the epochs keeps XLA
     from compiling across them, so a run computes the same bits however it is cut.
     """
-    direction = training.step_direction(loss, rule)
+    direction = step_direction(loss, rule)
     in_axes = tuple(0 if n in varying else None for n in EVERYTHING)
 
     def segment_one(first, last, epochs):
         def run(*args):
             state, (w0, b0, x, y, learning_rate) = (None, args) if first else (args[0], args[1:])
-            opt = training.make_optimizer(optimizer, learning_rate)
+            opt = optimizer(learning_rate)
             if first:
-                state = training.start(direction, opt, w0, b0, x, y)[0]
+                state = loop.start(direction, opt, w0, b0, x, y)[0]
                 state = jax.lax.optimization_barrier(state)
             unroll = unroll_for(int(np.size(x)))
-            state, _ = training.advance(direction, opt, state, x, y, epochs, unroll=unroll)
+            state, _ = loop.advance(direction, opt, state, x, y, epochs, unroll=unroll)
             if last:
                 return _outputs(direction, jax.lax.optimization_barrier(state), x, y)
             return state
@@ -232,13 +234,16 @@ class Runner:
     """Runs calls of up to ``n`` configurations of one loss with one set of compiled programs.
 
     Args:
-      loss, rule, optimizer, epochs, dtype: as in :class:`~xent_jax.sweep._spec.SweepSpec`.
+      loss, rule, optimizer, epochs, dtype: the loss (a name or :class:`~xent_jax.core.Loss`),
+        the rule, the optimizer (a name or :class:`~xent_jax.core.Optimizer`), the epochs and
+        the dtype of the runs.
       n: configurations per call (padded to a whole number of blocks on every device).
       varying: the input names given per configuration; the others are scalars.
       samples: N; with N > 1, x and y are (N,) arrays common to all configurations.
     """
 
     def __init__(self, loss, rule, optimizer, epochs, dtype, n, varying=GRID, samples=1):
+        loss, optimizer = as_loss(loss), as_optimizer(optimizer)
         self.dtype = np.dtype(dtype)
         self.varying = tuple(varying)
         local = tuple(jax.local_devices())

@@ -43,9 +43,8 @@ def plan(spec: SweepSpec) -> Plan:
     return Plan(starts, starts * len(spec.losses), starts * len(spec.losses) * spec.epochs, output)
 
 
-def check_fits(spec: SweepSpec, out: Path) -> Plan:
+def check_fits(p: Plan, out: Path) -> Plan:
     """The plan, or InputError when its output would not fit the free space under ``out``."""
-    p = plan(spec)
     existing = next((q for q in (out, *out.absolute().parents) if q.exists()), Path("/"))
     free = shutil.disk_usage(existing).free
     if p.output_bytes > free:
@@ -63,11 +62,18 @@ def calibrate(spec: SweepSpec) -> float:
     loss = spec.losses[0]
     with _validate.precision(spec.dtype):
         runner = kernel.Runner(
-            loss, spec.rule, spec.optimizer, epochs, spec.dtype, CALIBRATION_CONFIGS
+            spec.loss(loss),
+            spec.rule,
+            spec.optimizer,
+            epochs,
+            spec.dtype,
+            CALIBRATION_CONFIGS,
+            samples=spec.samples,
         )
         w0 = np.linspace(*spec.w_range, CALIBRATION_CONFIGS)
         b0 = np.linspace(*spec.b_range, CALIBRATION_CONFIGS)
-        inputs = kernel.Inputs(w0, b0, spec.x, spec.y, spec.learning_rates[loss])
+        x, y = spec.sample_inputs()
+        inputs = kernel.Inputs(w0, b0, x, y, spec.learning_rates[loss])
         runner(inputs)  # the first call pays for transfers and warm-up
         started = time.perf_counter()
         runner(inputs)

@@ -8,7 +8,7 @@ A run locks ``DIR`` (:mod:`xent_jax.sweep._directory`), creates or reopens its s
 
 import os
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +101,13 @@ def _npz_is_whole(path: Path, spec: SweepSpec) -> bool:
 
 def write_sweep(
     out: str | os.PathLike,
-    spec: SweepSpec | str | Sequence[str] = ("mse", "ce"),
+    spec: Any = ("mse", "ce"),
     /,
     *,
     resume: bool = False,
     force: bool = False,
     figure: Callable[[SweepResult], bytes] | None = None,
+    on_plan: Callable[[plan.Plan], None] | None = None,
     on_chunk: Callable[[Chunk, int, int], None] | None = None,
     notify: Callable[[str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -122,12 +123,16 @@ def write_sweep(
 
     Args:
       out: the output directory; if it holds anything, ``resume`` or ``force`` is needed.
-      spec: a :class:`SweepSpec`, or loss names with the other settings in ``params``.
+      spec: a :class:`SweepSpec`, a :class:`~xent_jax.core.RunSettings` with the grid in
+        ``params``, or the losses with the other settings in ``params``.
       resume: continue the sweep in ``out`` (same parameters): finished chunks are verified
         and kept, damaged ones recomputed; a finished sweep whose sweep.npz is whole is left as
         it is; a missing or empty directory starts afresh.
       force: replace the sweep in ``out``: only the sweep's own files are removed.
       figure: draws the atlas as PNG bytes; None for no figure.
+      on_plan: called with the sweep's :class:`~xent_jax.sweep._plan.Plan` once every check has
+        passed and the directory is locked, before the store is created and the first chunk
+        computed (not called when ``out`` holds this sweep finished).
       on_chunk: called with (chunk, chunks done, chunks in all) after each chunk is stored.
       notify: called with a one-line message for each damaged chunk recomputed, and when a
         finished sweep is found complete.
@@ -159,11 +164,14 @@ def write_sweep(
         _compute_missing(store, spec, on_chunk, notify, should_stop)
         _barrier("computed")
         return {**spec.to_dict(), "finished": True, "assembled_by_process": 0}
+    size = plan.plan(spec)
     if not (resume and (out / STORE_DIR).is_dir()):
-        plan.check_fits(spec, out)  # before anything is created
+        plan.check_fits(size, out)  # before anything is created
     out = _io.prepare_out_dir(out)
     with DirectoryLock(out):
-        store = _prepare(out, spec, resume, force, notify)
+        store = _prepare(
+            out, spec, resume, force, notify, lambda: on_plan(size) if on_plan else None
+        )
         _barrier("prepared")
         if store is None:
             return _read_json(out / JSON_FILE)
@@ -172,29 +180,34 @@ def write_sweep(
         return _assemble(out, store, figure)
 
 
-def _prepare(out: Path, spec: SweepSpec, resume: bool, force: bool, notify) -> Store | None:
-    """The store to compute into, or None when ``out`` holds this sweep finished."""
+def _prepare(
+    out: Path, spec: SweepSpec, resume: bool, force: bool, notify, announce
+) -> Store | None:
+    """The store to compute into, or None when ``out`` holds this sweep finished.
+
+    Every refusal comes first; then ``announce()`` (the plan); then a new store is created."""
     present = entries(out)
     if present and not (resume or force):
         raise OutputInTheWay(f"output directory {str(out)!r} is not empty")
+    store = None
     if force or not present:
-        clear(out, Store.open)
-        return _create(out, spec)
-    remove_strays(out)  # what a killed run left half-written
-    if finished_summary(out, spec) is not None:
-        if notify is not None:
-            notify(f"{str(out)!r} holds this sweep, already complete (sweep.npz verified)")
-        return None
-    if (out / STORE_DIR).exists() or (out / STORE_DIR).is_symlink():
-        store = Store.open(out / STORE_DIR)
-        _check_same(store.spec, spec, out)
-        _check_resumable_layout(store, out)
-        return store
-    if entries(out) & set(OWN_FILES):
-        raise OutputInTheWay(f"{str(out)!r} holds sweep files but no store to resume from")
-    if entries(out):
-        raise OutputInTheWay(f"{str(out)!r} holds no sweep to resume")
-    return _create(out, spec)
+        clear(out, Store.open)  # refuses a store this library did not write, or a link
+    else:
+        remove_strays(out)  # what a killed run left half-written
+        if finished_summary(out, spec) is not None:
+            if notify is not None:
+                notify(f"{str(out)!r} holds this sweep, already complete (sweep.npz verified)")
+            return None
+        if (out / STORE_DIR).exists() or (out / STORE_DIR).is_symlink():
+            store = Store.open(out / STORE_DIR)
+            _check_same(store.spec, spec, out)
+            _check_resumable_layout(store, out)
+        elif entries(out) & set(OWN_FILES):
+            raise OutputInTheWay(f"{str(out)!r} holds sweep files but no store to resume from")
+        elif entries(out):
+            raise OutputInTheWay(f"{str(out)!r} holds no sweep to resume")
+    announce()
+    return store if store is not None else _create(out, spec)
 
 
 def _create(out: Path, spec: SweepSpec) -> Store:
@@ -203,15 +216,17 @@ def _create(out: Path, spec: SweepSpec) -> Store:
 
 
 def _check_resumable_layout(store: Store, out: Path) -> None:
-    """Adam's results may differ in the last bit between device counts (XLA compiles its sqrt
-    and division per layout), so its store is resumed only on the layout that started it."""
-    if store.spec.optimizer != "adam":
+    """An optimizer whose results may differ in the last bit between device counts (XLA
+    compiles Adam's square root and division per layout) is resumed only on the layout that
+    started it."""
+    optimizer = store.spec.optimizer
+    if optimizer.layout_independent:
         return
     now = provenance()
     for key in ("platform", "device_count"):
         if store.recorded[key] != now[key]:
             raise OutputInTheWay(
-                f"{str(out)!r} holds an adam sweep started with {key} = "
+                f"{str(out)!r} holds a {optimizer.name} sweep started with {key} = "
                 f"{store.recorded[key]!r}, not {now[key]!r}: its results would mix two layouts"
             )
 
