@@ -48,13 +48,16 @@ _FROM = {
     "derive": "xent_jax.derivation",
     "InputError": "xent_jax.errors",
     "LogitsLookLikeProbabilitiesWarning": "xent_jax.softmax",
+    "TargetOutsideUnitIntervalWarning": "xent_jax.softmax",
     "binary_cross_entropy_with_logits": "xent_jax.softmax",
     "fused_linear_cross_entropy": "xent_jax.softmax",
+    "fused_linear_distillation_loss": "xent_jax.softmax",
     "multilabel_soft_margin_loss": "xent_jax.softmax",
     "naive_softmax_cross_entropy": "xent_jax.softmax",
     "nll_loss": "xent_jax.softmax",
     "softmax_cross_entropy": "xent_jax.softmax",
     "vocab_parallel_linear_cross_entropy": "xent_jax.softmax",
+    "vocab_parallel_linear_distillation_loss": "xent_jax.softmax",
     "compare_losses": "xent_jax.studies",
     "learning_rate_study": "xent_jax.studies",
     "train_network": "xent_jax.studies",
@@ -81,6 +84,7 @@ __all__ = [
     "SweepMetrics",
     "SweepResult",
     "SweepSpec",
+    "TargetOutsideUnitIntervalWarning",
     "Trajectory",
     "__version__",
     "binary_cross_entropy_with_logits",
@@ -90,6 +94,7 @@ __all__ = [
     "derivation",
     "derive",
     "fused_linear_cross_entropy",
+    "fused_linear_distillation_loss",
     "learning_rate_study",
     "load_sweep",
     "make_optimizer",
@@ -110,6 +115,7 @@ __all__ = [
     "train",
     "train_network",
     "vocab_parallel_linear_cross_entropy",
+    "vocab_parallel_linear_distillation_loss",
     "write_sweep",
 ]
 
@@ -163,13 +169,16 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from xent_jax.errors import InputError
     from xent_jax.softmax import (
         LogitsLookLikeProbabilitiesWarning,
+        TargetOutsideUnitIntervalWarning,
         binary_cross_entropy_with_logits,
         fused_linear_cross_entropy,
+        fused_linear_distillation_loss,
         multilabel_soft_margin_loss,
         naive_softmax_cross_entropy,
         nll_loss,
         softmax_cross_entropy,
         vocab_parallel_linear_cross_entropy,
+        vocab_parallel_linear_distillation_loss,
     )
     from xent_jax.studies import compare_losses, learning_rate_study, train_network
     from xent_jax.sweep import SweepMetrics, SweepResult, SweepSpec, load_sweep, write_sweep

@@ -3,23 +3,33 @@ the fused linear form for large vocabularies, and what goes wrong without them.
 
 - ``_checks``, ``_cross_entropy``, ``_binary``: ``softmax_cross_entropy`` and ``nll_loss`` in
   logit space, the sigmoid family (``binary_cross_entropy_with_logits``,
-  ``multilabel_soft_margin_loss``), and the checks they share;
-- ``_fused_linear``: a linear layer and its cross-entropy without the N × V logits, and its
+  ``multilabel_soft_margin_loss``, torch's formula for any real target), and the argument
+  checks and warnings they share;
+- ``_online_lse``, ``_fused_linear``: a linear layer and its cross-entropy without the N × V
+  logits (the chunked statistics and their custom_vjp; the options and reductions), and its
   vocabulary-parallel form;
+- ``_distill_stats``, ``_distillation``: knowledge distillation through both models' linear
+  heads, neither model's logits ever held;
 - ``_options``: label smoothing, ``ignore_index`` and class weights in use;
 - ``_numerics``, ``_bugs``: where the naive softmax breaks, and the two silent bugs.
 """
 
+from xent_jax.softmax._binary import binary_cross_entropy_with_logits, multilabel_soft_margin_loss
 from xent_jax.softmax._bugs import MODE_TITLES, MODES, blobs, loss_floor, train_three_ways
-from xent_jax.softmax._cross_entropy import (
+from xent_jax.softmax._checks import (
     REDUCTIONS,
     LogitsLookLikeProbabilitiesWarning,
-    binary_cross_entropy_with_logits,
+    TargetOutsideUnitIntervalWarning,
+)
+from xent_jax.softmax._cross_entropy import (
     log_softmax,
-    multilabel_soft_margin_loss,
     naive_softmax_cross_entropy,
     nll_loss,
     softmax_cross_entropy,
+)
+from xent_jax.softmax._distillation import (
+    fused_linear_distillation_loss,
+    vocab_parallel_linear_distillation_loss,
 )
 from xent_jax.softmax._fused_linear import (
     fused_linear_cross_entropy,
@@ -41,6 +51,7 @@ __all__ = [
     "MODE_TITLES",
     "REDUCTIONS",
     "LogitsLookLikeProbabilitiesWarning",
+    "TargetOutsideUnitIntervalWarning",
     "WeightedFit",
     "balanced_weight",
     "best_constant_prediction",
@@ -48,6 +59,7 @@ __all__ = [
     "blobs",
     "fit_logit_gap",
     "fused_linear_cross_entropy",
+    "fused_linear_distillation_loss",
     "imbalanced",
     "log_softmax",
     "loss_floor",
@@ -60,4 +72,5 @@ __all__ = [
     "softmax_cross_entropy",
     "train_three_ways",
     "vocab_parallel_linear_cross_entropy",
+    "vocab_parallel_linear_distillation_loss",
 ]

@@ -30,10 +30,8 @@ import optax
 from xent_jax import _validate
 from xent_jax._descent import descend
 from xent_jax.errors import InputError
-from xent_jax.softmax._cross_entropy import (
-    LogitsLookLikeProbabilitiesWarning,
-    softmax_cross_entropy,
-)
+from xent_jax.softmax._checks import LogitsLookLikeProbabilitiesWarning
+from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 
 MODES = ("correct", "double_softmax", "probabilities_as_logits")
 MODE_TITLES = {
