@@ -383,9 +383,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(dtype):
     weight = rng.uniform(0.5, 2, size=(6, 1)).astype(dtype)
     pos_weight = rng.uniform(0.5, 4, size=3).astype(dtype)
     with jax.enable_x64(dtype == "float64"):
-        for w, pw, reduction in itertools.product(
-            (None, weight), (None, pos_weight), REDUCTIONS
-        ):
+        for w, pw, reduction in itertools.product((None, weight), (None, pos_weight), REDUCTIONS):
             x = torch.tensor(logits, requires_grad=True)
             expected = F.binary_cross_entropy_with_logits(
                 x,

@@ -96,7 +96,8 @@ def multilabel_soft_margin_loss(
     Args:
       logits: x, shape (..., C).
       target: t, the logits' shape; usually 0 or 1.
-      weight: per-class weights, shape (C,); None for all ones.
+      weight: per-class weights, shape (C,), or any shape that broadcasts to the logits' (as
+        torch multiplies it); None for all ones.
       reduction: "mean" (over the rows), "sum" or "none".
       check_inputs: warn about targets outside [0, 1] (skipped under ``jit``).
 
@@ -113,7 +114,16 @@ def multilabel_soft_margin_loss(
         raise InputError("logits must have a class axis, got a scalar")
     if check_inputs:
         _checks.warn_if_outside_unit_interval(target, "multilabel_soft_margin_loss")
-    weight = _checks.class_weight(weight, logits.shape[-1], logits.dtype)
+    if weight is not None:
+        weight = jnp.asarray(weight, logits.dtype)
+        try:
+            broadcast = np.broadcast_shapes(weight.shape, logits.shape)
+        except ValueError:
+            broadcast = None
+        if broadcast != logits.shape:
+            raise InputError(
+                f"weight of shape {weight.shape} does not broadcast to the logits' {logits.shape}"
+            )
     per_class = binary_cross_entropy_with_logits(
         logits, target, weight=weight, reduction="none", check_inputs=False
     )

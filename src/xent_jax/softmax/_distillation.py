@@ -58,7 +58,8 @@ def _loss(stats, cfg, target, sample_weight, vocab, *, ignore_index, alpha, redu
     s = jnp.ones_like(soft) if sample_weight is None else sample_weight
     if sample_weight is not None and is_traced(sample_weight):
         bad = bad | (kept & ~(sample_weight >= 0))  # a negative or NaN weight under jit
-    losses = jnp.where(kept, s * losses, 0)
+    counts = kept if sample_weight is None else kept & (s != 0)  # weight 0 = ignored
+    losses = jnp.where(counts, s * losses, 0)
     losses = poison_rows(losses, bad, (top_v + spread_v)[:, None])
     if reduction == "none":
         return losses
@@ -92,7 +93,9 @@ def _prepared(student, teacher, target, sample_weight, options):
             f"has {s_weight.shape[0]}: the two models must share the vocabulary"
         )
     if t_flat.dtype != s_flat.dtype:
-        raise InputError(f"teacher_hidden dtype {t_flat.dtype} must equal student's {s_flat.dtype}")
+        raise InputError(
+            f"teacher_hidden dtype {t_flat.dtype} must equal the student's {s_flat.dtype}"
+        )
     if target is None:
         if alpha < 1:
             raise InputError(f"alpha {alpha!r} < 1 mixes in the hard-label loss: it needs a target")

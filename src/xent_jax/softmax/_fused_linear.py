@@ -68,14 +68,18 @@ def _loss(
         losses = (1 - label_smoothing) * row_weight * nll + (label_smoothing / vocab) * s * smooth
     else:
         losses = row_weight * nll
-    losses = jnp.where(kept, losses, 0)
+    # A row counts if kept and its weight is not 0: a zero weight acts as ignore_index, so an
+    # all-zero batch is an all-ignored one (NaN "mean", zero gradient). jnp.where, not a
+    # product, keeps the gradient of a row that does not count exactly 0 even then.
+    counts = kept if sample_weight is None else kept & (s != 0)
+    losses = jnp.where(counts, losses, 0)
     bad = (kept & ((target < 0) | (target >= vocab))) | _checks.bad_smoothing(label_smoothing)
     if sample_weight is not None and is_traced(sample_weight):
         bad = bad | (kept & ~(sample_weight >= 0))  # a negative or NaN weight under jit
     losses = poison_rows(losses, bad, lse[:, None])  # NaN value and gradient, never skipped
     penalty = None
     if not (isinstance(z_loss, float) and z_loss == 0.0):
-        penalty = jnp.where(kept, s * z_loss * jnp.square(lse), 0)  # PaLM's z-loss, s_n·ζ·lse²
+        penalty = jnp.where(counts, s * z_loss * jnp.square(lse), 0)  # PaLM's z-loss, s_n·ζ·lse²
     if reduction == "none":
         return (losses if penalty is None else losses + penalty), lse
     total = jnp.sum(losses)
@@ -162,8 +166,9 @@ def fused_linear_cross_entropy(
     - ``sample_weight`` s_n weighs each position as PyTorch's class weight weighs a row: row n
       counts r_n = s_n·w[t_n] (w = ``class_weight``), its label-smoothing term s_n, and "mean"
       divides Σ_n (its weighted loss) by Σ_n r_n over the kept n (torch's denominator, which it
-      is when every s_n = 1). All-zero weights give 0/0 = NaN with a zero gradient, as an
-      all-ignored batch does.
+      is when every s_n = 1). A zero weight acts as ``ignore_index``: all-zero weights give
+      0/0 = NaN with a zero gradient, as an all-ignored batch does in torch. (All-zero
+      *class* weights give torch's NaN gradient.)
     - ``z_loss`` ζ adds PaLM's s_n·ζ·lse² per kept row; class weights weight the cross-entropy
       only, so "mean" divides the z-loss by Σ s_n over the kept rows.
     - "sum" adds everything; "none" gives each row's weighted loss plus its z-loss.
