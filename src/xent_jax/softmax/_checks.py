@@ -1,4 +1,5 @@
-"""The argument checks and warnings the softmax family shares.
+"""The argument checks and warnings the softmax family shares, and those of the fused losses'
+linear heads (shapes and dtypes, sample weights, the accumulation dtype, static settings).
 
 Static checks (shapes, options) run always and raise :class:`~xent_jax.errors.InputError` with
 one line naming the bad value. Checks that need values (a class index out of range, checked in
