@@ -18,13 +18,14 @@ Three modes:
 - ``--options``: the fused loss plain and with each new option (softcap 30, sample weights,
   ``return_lse`` with the lse in the objective, all three), and fused distillation
   (T = 2, α = 0.5, a teacher of the same shape) against the dense distillation's
-  temporaries; ``--check`` enforces issue 24's bars (each option ≤ 1.10× the plain time,
-  distillation ≤ 2.2× it and ≤ 1/8 of the dense distillation's temporaries).
+  temporaries; ``--check`` enforces issue 24's bars (each option ≤ 1.10× the plain loss's
+  CPU time, distillation ≤ 2.2× it and ≤ 1/8 of the dense distillation's temporaries).
 
 Memory is XLA's own figure, ``compiled.memory_analysis().temp_size_in_bytes`` (the scratch
 buffers of the compiled program, not its inputs or outputs). Time is the best of
 ``--repeats`` calls, the forms interleaved so that a shared machine's load falls on each
-alike.
+alike; ``--options`` also reports the best CPU time (the process's, all threads), the work
+done, which other jobs on a shared machine inflate far less than the wall time.
 
     python benchmarks/bench_fused_linear.py [--n 4096] [--v 32768] [--d 256]
         [--dtype float32] [--repeats 3] [--chunk-size C] [--memory | --options] [--check]
@@ -117,34 +118,40 @@ def temporaries(compiled):
 
 
 def time_all(compiled, args, repeats):
-    """{name: (best seconds, loss)}, the forms interleaved after an untimed warm-up."""
+    """{name: (best wall seconds, loss, best CPU seconds)}, the forms interleaved after an
+    untimed warm-up. CPU seconds are the process's (all of XLA's threads): work done, which
+    other jobs on a shared machine inflate far less than the wall time."""
     best = dict.fromkeys(compiled, float("inf"))
+    cpu = dict.fromkeys(compiled, float("inf"))
     value = {name: float(jax.block_until_ready(f(*args))[0]) for name, f in compiled.items()}
     for _ in range(repeats):
         for name, f in compiled.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             jax.block_until_ready(f(*args))
             best[name] = min(best[name], time.perf_counter() - start)
-    return {name: (best[name], value[name]) for name in compiled}
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return {name: (best[name], value[name], cpu[name]) for name in compiled}
 
 
 def compare(args, repeats, chunk_size):
-    """The default mode: {form: (temp bytes, best seconds, loss)}."""
+    """The default mode: {form: (temp bytes, best seconds, loss, best CPU seconds)}."""
     compiled = compile_all(losses(chunk_size), problem(*args))
     timed = time_all(compiled, problem(*args), repeats)
     return {form: (temporaries(compiled[form]), *timed[form]) for form in FORMS}
 
 
 def table(results):
-    dense_temp, dense_time, _ = results["dense"]
+    dense_temp, dense_time, _, dense_cpu = results["dense"]
     lines = [
-        "| form | XLA temporaries | vs dense | best time | speed vs dense | loss |",
-        "|---|---|---|---|---|---|",
+        "| form | XLA temporaries | vs dense | best time | speed vs dense | best CPU time "
+        "| vs dense | loss |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for form, (temp, seconds, value) in results.items():
+    for form, (temp, seconds, value, cpu) in results.items():
         lines.append(
             f"| {form} | {temp / 2**20:,.1f} MiB | {temp / dense_temp:.3f}× | "
-            f"{seconds:.3f} s | {dense_time / seconds:.2f}× | {value:.6f} |"
+            f"{seconds:.3f} s | {dense_time / seconds:.2f}× | {cpu:.3f} s | "
+            f"{dense_cpu / cpu:.2f}× | {value:.6f} |"
         )
     return "\n".join(lines)
 
@@ -174,24 +181,29 @@ def options_run(n, v, d, dtype, repeats, chunk_size):
     compiled = compile_all(option_losses(chunk_size), args)
     dense_temp = temporaries(compile_all({"dense": dense_distillation}, args)["dense"])
     timed = time_all(compiled, args, repeats)
-    plain = timed["plain"][0]
+    plain, plain_cpu = timed["plain"][0], timed["plain"][2]
     lines = [
-        "| form | XLA temporaries | best time | time vs plain | loss |",
-        "|---|---|---|---|---|",
+        "| form | XLA temporaries | best time | vs plain | best CPU time | vs plain | loss |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, (seconds, value) in timed.items():
+    for name, (seconds, value, cpu) in timed.items():
         lines.append(
             f"| {name} | {temporaries(compiled[name]) / 2**20:,.1f} MiB | {seconds:.3f} s | "
-            f"{seconds / plain:.2f}× | {value:.6f} |"
+            f"{seconds / plain:.2f}× | {cpu:.3f} s | {cpu / plain_cpu:.2f}× | {value:.6f} |"
         )
     distill_temp = temporaries(compiled["distillation"])
-    lines.append(f"| dense distillation (compiled only) | {dense_temp / 2**20:,.1f} MiB | | | |")
-    options = ("softcap", "sample_weight", "return_lse")
-    options_ok = all(timed[k][0] <= 1.10 * plain for k in options)
-    distill_ok = timed["distillation"][0] <= 2.2 * plain and distill_temp <= dense_temp / 8
     lines.append(
-        f"options ≤ 1.10× plain: {options_ok}; distillation ≤ 2.2× plain and ≤ 1/8 of the "
-        f"dense distillation's temporaries ({distill_temp / dense_temp:.3f}): {distill_ok}"
+        f"| dense distillation (compiled only) | {dense_temp / 2**20:,.1f} MiB | | | | | |"
+    )
+    # the bars, on CPU time (work done; wall time on a shared machine measures the load too)
+    options_ok = all(
+        timed[k][2] <= 1.10 * plain_cpu for k in ("softcap", "sample_weight", "return_lse")
+    )
+    distill_ok = timed["distillation"][2] <= 2.2 * plain_cpu and distill_temp <= dense_temp / 8
+    lines.append(
+        f"options ≤ 1.10× plain (CPU time): {options_ok}; distillation ≤ 2.2× plain (CPU time) "
+        f"and ≤ 1/8 of the dense distillation's temporaries ({distill_temp / dense_temp:.3f}): "
+        f"{distill_ok}"
     )
     return "\n".join(lines), options_ok and distill_ok
 
@@ -228,8 +240,8 @@ def main(argv=None):
         return 0 if not args.check or ok else 1
     results = compare((args.n, args.v, args.d, args.dtype), args.repeats, args.chunk_size)
     print(table(results))
-    dense_temp, dense_time, _ = results["dense"]
-    fused_temp, fused_time, _ = results["fused"]
+    dense_temp, dense_time, *_ = results["dense"]
+    fused_temp, fused_time, *_ = results["fused"]
     memory_ok = fused_temp <= dense_temp / 8
     speed_ok = dense_time / fused_time >= 0.7
     print(f"fused temporaries ≤ dense/8: {memory_ok}; fused speed ≥ 0.7× dense: {speed_ok}")
