@@ -356,16 +356,23 @@ VOCAB_PARALLEL = textwrap.dedent(
     class_weight = jnp.asarray(rng.uniform(0.1, 3.0, V), jnp.float32)
     target = rng.integers(0, V, N)
     target[[2, 6]] = -100
-    options = dict(label_smoothing=0.3, z_loss=0.01)
+    sample_weight = jnp.asarray(rng.uniform(0.0, 2.0, N), jnp.float32).at[4].set(0.0)
+    options = dict(
+        label_smoothing=0.3, z_loss=0.01, softcap=2.5, logit_scale=0.7,
+        sample_weight=sample_weight, return_lse=True,
+    )
 
     cotangent = jnp.asarray(rng.normal(size=N), jnp.float32)
+    lse_cotangent = jnp.asarray(rng.normal(size=N), jnp.float32)
 
     def objective(loss):
-        # "mean" plus Σ cotangent·"none": both reductions checked by one compiled program
+        # "mean" plus Σ cotangent·"none" plus Σ cotangent′·lse: both reductions and the
+        # returned log-sum-exp checked by one compiled program
 
         def value(h, w, b, cw):
-            mean, rows = (loss(h, w, b, cw, reduction=r) for r in ("mean", "none"))
-            return mean + jnp.sum(cotangent * rows), (mean, rows)
+            (mean, lse), (rows, _) = (loss(h, w, b, cw, reduction=r) for r in ("mean", "none"))
+            total = mean + jnp.sum(cotangent * rows) + jnp.sum(lse_cotangent * lse)
+            return total, (mean, rows, lse)
 
         return value
 
@@ -417,7 +424,9 @@ VOCAB_PARALLEL = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_vocab_parallel_form_equals_the_single_device_loss_on_1_2_4_8_devices():
+    """Every option, the new ones (softcap, logit_scale, sample weights, lse) included."""
     env = os.environ | {
         "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
         "JAX_PLATFORMS": "cpu",

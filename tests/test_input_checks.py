@@ -103,13 +103,22 @@ def test_integer_logits_keep_a_float_target():
         lambda y: xj.neuron_cross_entropy_loss(1.0, 0.0, 1.0, y),
         lambda y: xj.naive_neuron_cross_entropy_loss(1.0, 0.0, 1.0, y),
         lambda y: xj.sigmoid_cross_entropy(1.0, y),
-        lambda y: xj.binary_cross_entropy_with_logits(np.zeros(2), np.full(2, y)),
     ],
 )
 @pytest.mark.parametrize("y", [1.5, -0.25, float("nan")])
 def test_targets_outside_the_unit_interval_are_refused(call, y):
     with pytest.raises(xj.InputError, match="must lie in \\[0, 1\\]"):
         call(y)
+
+
+@pytest.mark.parametrize("y", [1.5, -0.25, float("nan")])
+def test_binary_targets_outside_the_unit_interval_warn_and_follow_torch(y):
+    """The softmax family's binary loss computes torch's softplus(x) − t·x for any t (issue
+    25), warning; the neuron's own losses above keep refusing such a y."""
+    with pytest.warns(xj.TargetOutsideUnitIntervalWarning, match="lies outside"):
+        value = xj.binary_cross_entropy_with_logits(np.ones(2), np.full(2, y))
+    expected = F.binary_cross_entropy_with_logits(torch.ones(2), torch.full((2,), y))
+    np.testing.assert_allclose(value, expected.numpy(), rtol=1e-6)
 
 
 def test_targets_are_not_checked_under_jit():

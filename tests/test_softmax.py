@@ -11,8 +11,8 @@ import pytest
 from jax.test_util import check_grads
 
 from xent_jax.core._neuron import neuron_cross_entropy_loss
-from xent_jax.softmax import _cross_entropy as softmax
-from xent_jax.softmax._cross_entropy import (
+from xent_jax.softmax import (
+    REDUCTIONS,
     LogitsLookLikeProbabilitiesWarning,
     binary_cross_entropy_with_logits,
     multilabel_soft_margin_loss,
@@ -93,7 +93,7 @@ def _compare_with_torch(logits, target, weight, cotangent, axis, dtype, combinat
             np.testing.assert_allclose(grad, expected_grad, **TOL[dtype], err_msg=str(options))
 
 
-EVERY_OPTION = list(itertools.product((False, True), (0.0, 0.25), softmax.REDUCTIONS))
+EVERY_OPTION = list(itertools.product((False, True), (0.0, 0.25), REDUCTIONS))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -114,7 +114,7 @@ def test_matches_torch_for_every_option(dtype, layout, kind, ignore):
 def test_matches_torch_for_other_layouts(layout, kind):
     shape, axis = layout
     case = _case(len(shape) + len(kind), shape, axis, kind, False, "float32")
-    combinations = [(True, 0.25, reduction) for reduction in softmax.REDUCTIONS]
+    combinations = [(True, 0.25, reduction) for reduction in REDUCTIONS]
     _compare_with_torch(*case, axis, "float32", [*combinations, (False, 0.0, "mean")])
 
 
@@ -358,7 +358,7 @@ def test_nll_loss_matches_torch_and_is_cross_entropy_on_log_softmax():
     logits, target, weight, _ = _case(31, (5, 4, 3), 1, "index", True, "float64")
     with jax.enable_x64(True):
         log_probs = jax.nn.log_softmax(jnp.asarray(logits), axis=1)
-        for reduction in softmax.REDUCTIONS:
+        for reduction in REDUCTIONS:
             value = nll_loss(log_probs, target, weight=weight, reduction=reduction, axis=1)
             expected = F.nll_loss(
                 torch.tensor(np.asarray(log_probs)),
@@ -383,9 +383,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(dtype):
     weight = rng.uniform(0.5, 2, size=(6, 1)).astype(dtype)
     pos_weight = rng.uniform(0.5, 4, size=3).astype(dtype)
     with jax.enable_x64(dtype == "float64"):
-        for w, pw, reduction in itertools.product(
-            (None, weight), (None, pos_weight), softmax.REDUCTIONS
-        ):
+        for w, pw, reduction in itertools.product((None, weight), (None, pos_weight), REDUCTIONS):
             x = torch.tensor(logits, requires_grad=True)
             expected = F.binary_cross_entropy_with_logits(
                 x,
@@ -412,7 +410,7 @@ def test_multilabel_soft_margin_loss_matches_torch():
     target = rng.integers(0, 2, size=(5, 4)).astype(np.float64)
     weight = rng.uniform(0.5, 2, size=4)
     with jax.enable_x64(True):
-        for w, reduction in itertools.product((None, weight), softmax.REDUCTIONS):
+        for w, reduction in itertools.product((None, weight), REDUCTIONS):
             value = multilabel_soft_margin_loss(logits, target, weight=w, reduction=reduction)
             expected = F.multilabel_soft_margin_loss(
                 torch.tensor(logits),

@@ -56,13 +56,16 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "xent_jax.softmax": [
             "LogitsLookLikeProbabilitiesWarning",
+            "TargetOutsideUnitIntervalWarning",
             "binary_cross_entropy_with_logits",
             "fused_linear_cross_entropy",
+            "fused_linear_distillation_loss",
             "multilabel_soft_margin_loss",
             "naive_softmax_cross_entropy",
             "nll_loss",
             "softmax_cross_entropy",
             "vocab_parallel_linear_cross_entropy",
+            "vocab_parallel_linear_distillation_loss",
         ],
         "xent_jax.studies": [
             "compare_losses",
@@ -114,13 +117,16 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from xent_jax.errors import InputError
     from xent_jax.softmax import (
         LogitsLookLikeProbabilitiesWarning,
+        TargetOutsideUnitIntervalWarning,
         binary_cross_entropy_with_logits,
         fused_linear_cross_entropy,
+        fused_linear_distillation_loss,
         multilabel_soft_margin_loss,
         naive_softmax_cross_entropy,
         nll_loss,
         softmax_cross_entropy,
         vocab_parallel_linear_cross_entropy,
+        vocab_parallel_linear_distillation_loss,
     )
     from xent_jax.studies import compare_losses, learning_rate_study, train_network
     from xent_jax.sweep import SweepMetrics, SweepResult, SweepSpec, load_sweep, write_sweep

@@ -29,10 +29,8 @@ import numpy as np
 import optax
 
 from xent_jax._descent import descend
-from xent_jax.softmax._cross_entropy import (
-    LogitsLookLikeProbabilitiesWarning,
-    softmax_cross_entropy,
-)
+from xent_jax.softmax._checks import LogitsLookLikeProbabilitiesWarning
+from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.softmax._settings import BugsSettings
 
 MODES = ("correct", "double_softmax", "probabilities_as_logits")

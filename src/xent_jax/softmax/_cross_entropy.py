@@ -1,4 +1,4 @@
-"""Softmax cross-entropy as PyTorch computes it, and its family, in JAX.
+"""Softmax cross-entropy as PyTorch computes it, and ``nll_loss``, in JAX.
 
 ``softmax_cross_entropy(logits, target)`` is −log softmax(logits)[target], computed in logit space:
 log softmax(x)_c = x_c − log Σ_k exp(x_k), with the log-sum-exp shifted by max x, so no
@@ -19,144 +19,15 @@ checks are static and run always.
 """
 
 import math
-import warnings
-from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
 from xent_jax import _validate
-from xent_jax._arrays import as_float, check_unit_interval, is_traced, poison_rows
-from xent_jax.core._neuron import sigmoid_cross_entropy
+from xent_jax._arrays import as_float, poison_rows
 from xent_jax.errors import InputError
-
-REDUCTIONS = ("mean", "sum", "none")
-
-# How close a row must be to a distribution (or its logarithm) to trigger the warning. Float32
-# softmax rows sum to 1 within ~1e-6; logits drawn at random almost never come this close.
-_PROBABILITY_TOLERANCE = 1e-4
-
-
-class LogitsLookLikeProbabilitiesWarning(UserWarning):
-    """``softmax_cross_entropy`` was given probabilities or log-probabilities where logits belong.
-
-    Probabilities as logits (the double-softmax bug) bound the logits to [0, 1]: the loss can
-    never fall below log(1 + (C − 1)/e) and its gradient shrinks as the inner softmax
-    saturates, yet training runs without an error. Log-probabilities give the right value
-    (log-softmax is idempotent) but usually mean ``nll_loss`` was intended. Filter it with
-    ``warnings.filterwarnings("ignore", category=LogitsLookLikeProbabilitiesWarning)`` or
-    pass ``check_inputs=False``.
-    """
-
-
-def _class_axis(ndim: int, axis: int) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise InputError(f"axis must be an integer, got {axis!r}")
-    if ndim == 0:
-        raise InputError("logits must have a class axis, got a scalar")
-    if not -ndim <= axis < ndim:
-        raise InputError(f"axis {axis} is out of range for logits with {ndim} dimensions")
-    return int(axis) % ndim
-
-
-def _class_weight(weight: ArrayLike | None, num_classes: int, dtype: Any) -> jax.Array | None:
-    if weight is None:
-        return None
-    weight = jnp.asarray(weight, dtype=dtype)
-    if weight.shape != (num_classes,):
-        raise InputError(
-            f"weight must have shape ({num_classes},), one entry per class, got {weight.shape}"
-        )
-    return weight
-
-
-def _ignore_index(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InputError(f"ignore_index must be an integer, got {value!r}")
-    return int(value)
-
-
-def _smoothing(label_smoothing: ArrayLike) -> ArrayLike:
-    if is_traced(label_smoothing):
-        return label_smoothing  # outside [0, 1] under jit: NaN (see _smooth_or_nan)
-    if isinstance(label_smoothing, str | bytes | bool) or np.ndim(label_smoothing) != 0:
-        raise InputError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-    return _validate.unit_interval("label_smoothing", label_smoothing)
-
-
-def _smoothing_is_zero(label_smoothing: ArrayLike) -> bool:
-    return isinstance(label_smoothing, float) and label_smoothing == 0.0
-
-
-def _bad_smoothing(label_smoothing: ArrayLike) -> jax.Array | bool:
-    """Traced ε outside [0, 1] (concrete ones were refused): poisons every element."""
-    if not is_traced(label_smoothing):
-        return False
-    return (label_smoothing < 0) | (label_smoothing > 1)
-
-
-def _check_class_indices(target: Any, num_classes: int, ignore_index: int) -> None:
-    """Concrete indices, in their own dtype (before any cast to JAX's int32)."""
-    if is_traced(target):
-        return
-    values = np.asarray(target)
-    if not np.issubdtype(values.dtype, np.integer):
-        return
-    bad = (values != ignore_index) & ((values < 0) | (values >= num_classes))
-    if bad.any():
-        raise InputError(
-            f"class index {values[bad].flat[0]} is out of range for {num_classes} classes "
-            f"(valid: 0..{num_classes - 1}, or ignore_index {ignore_index})"
-        )
-
-
-def _check_index_target(
-    target: Any, shape: tuple[int, ...], class_axis: int, whose: str, ignore_index: int
-) -> None:
-    """A class-index target has the input's shape without the class axis, and valid indices."""
-    expected = shape[:class_axis] + shape[class_axis + 1 :]
-    if np.shape(target) != expected:
-        raise InputError(
-            f"class-index target must have shape {expected} (the {whose} {shape} "
-            f"without axis {class_axis}), got {np.shape(target)}"
-        )
-    _check_class_indices(target, shape[class_axis], ignore_index)
-
-
-def _warn_if_probabilities(
-    logits: jax.Array,
-    axis: int,
-    *,
-    only_probabilities: bool = False,
-    caller: str = "softmax_cross_entropy",
-) -> None:
-    """Warn when every row along ``axis`` is a distribution, or the logarithm of one."""
-    if is_traced(logits) or logits.size == 0 or logits.shape[axis] < 2:
-        return
-    x = np.asarray(logits, dtype=np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        if np.all((x >= 0) & (x <= 1)) and np.allclose(
-            x.sum(axis=axis), 1.0, rtol=0, atol=_PROBABILITY_TOLERANCE
-        ):
-            kind = "probabilities (rows in [0, 1] summing to 1): the double-softmax bug"
-            if only_probabilities:
-                kind = "probabilities (rows in [0, 1] summing to 1); it takes log-probabilities"
-        elif only_probabilities:
-            return
-        else:
-            top = np.max(x, axis=axis, keepdims=True)
-            lse = np.squeeze(top, axis) + np.log(np.sum(np.exp(x - top), axis=axis))
-            if not (np.all(x <= 0) and np.allclose(lse, 0.0, rtol=0, atol=_PROBABILITY_TOLERANCE)):
-                return
-            kind = "log-probabilities (log-sum-exp 0 along the class axis); nll_loss takes those"
-    warnings.warn(
-        f"{caller}: the inputs look like {kind}; check what is passed, or "
-        "check_inputs=False if this is intended",
-        LogitsLookLikeProbabilitiesWarning,
-        stacklevel=3,
-    )
+from xent_jax.softmax import _checks
 
 
 def log_softmax(logits: ArrayLike) -> jax.Array:
@@ -184,14 +55,6 @@ def log_softmax(logits: ArrayLike) -> jax.Array:
     return shifted - jnp.log1p(jnp.sum(others, axis=-1, keepdims=True))
 
 
-def _reduce(losses: jax.Array, reduction: str, denominator: ArrayLike) -> jax.Array:
-    if reduction == "none":
-        return losses
-    total = jnp.sum(losses)
-    # 0/0 = NaN when nothing counts, as in PyTorch; the gradient is still zero (see callers).
-    return total if reduction == "sum" else total / denominator
-
-
 def _weighted_nll(
     log_probs: jax.Array,
     target: jax.Array,
@@ -216,7 +79,7 @@ def _weighted_nll(
     # even when "mean" over no kept target divides by zero.
     losses = jnp.where(kept, -w_y * picked, 0)
     denominator = jnp.sum(jnp.where(kept, w_y, 0))
-    if not _smoothing_is_zero(label_smoothing):
+    if not _checks.smoothing_is_zero(label_smoothing):
         every = log_probs if weight is None else log_probs * weight
         smooth = jnp.where(kept, -jnp.sum(every, axis=-1), 0)
         losses = (1 - label_smoothing) * losses + (label_smoothing / num_classes) * smooth
@@ -224,8 +87,8 @@ def _weighted_nll(
     # or ε outside [0, 1] under jit: NaN value and NaN gradient row, never a finite wrong
     # number nor a silently skipped row.
     bad = (kept & ~in_range) | (kept & jnp.any(jnp.isnan(log_probs), axis=-1))
-    bad = bad | _bad_smoothing(label_smoothing)
-    return _reduce(poison_rows(losses, bad, log_probs), reduction, denominator)
+    bad = bad | _checks.bad_smoothing(label_smoothing)
+    return _checks.reduce(poison_rows(losses, bad, log_probs), reduction, denominator)
 
 
 def softmax_cross_entropy(
@@ -280,18 +143,18 @@ def softmax_cross_entropy(
       (label smoothing), CVPR 2016.
     """
     logits = as_float(logits)
-    _validate.choice("reduction", reduction, REDUCTIONS)
-    ignore_index = _ignore_index(ignore_index)
-    label_smoothing = _smoothing(label_smoothing)
-    class_axis = _class_axis(logits.ndim, axis)
+    _validate.choice("reduction", reduction, _checks.REDUCTIONS)
+    ignore_index = _checks.ignore_index(ignore_index)
+    label_smoothing = _checks.smoothing(label_smoothing)
+    class_axis = _checks.class_axis(logits.ndim, axis)
     num_classes = logits.shape[class_axis]
     index_target = not jnp.issubdtype(jnp.result_type(target), jnp.floating)
     if index_target:  # checked before jnp.asarray, which would cast int64 to int32
-        _check_index_target(target, logits.shape, class_axis, "logits'", ignore_index)
+        _checks.check_index_target(target, logits.shape, class_axis, "logits'", ignore_index)
     target = jnp.asarray(target)
-    weight = _class_weight(weight, num_classes, logits.dtype)
+    weight = _checks.class_weight(weight, num_classes, logits.dtype)
     if check_inputs:
-        _warn_if_probabilities(logits, class_axis)
+        _checks.warn_if_probabilities(logits, class_axis)
     log_probs = log_softmax(jnp.moveaxis(logits, class_axis, -1))
 
     if jnp.issubdtype(target.dtype, jnp.floating):
@@ -305,18 +168,18 @@ def softmax_cross_entropy(
                 "(it must stay negative)"
             )
         t = jnp.moveaxis(target, class_axis, -1).astype(logits.dtype)
-        if not _smoothing_is_zero(label_smoothing):
+        if not _checks.smoothing_is_zero(label_smoothing):
             t = t * (1 - label_smoothing) + label_smoothing / num_classes
         if weight is not None:
             t = t * weight
         # t·log p with 0·log 0 = 0, so −inf logits on classes with no target mass are fine;
         # log p is masked before the product too, or its gradient in t would be 0·(−inf).
         losses = -jnp.sum(t * jnp.where(t == 0, 0, log_probs), axis=-1)
-        bad = jnp.any(jnp.isnan(log_probs), axis=-1) | _bad_smoothing(label_smoothing)
+        bad = jnp.any(jnp.isnan(log_probs), axis=-1) | _checks.bad_smoothing(label_smoothing)
         losses = poison_rows(losses, bad, log_probs)
         rows = math.prod(losses.shape)
         # No rows, or no classes: the mean is NaN, as PyTorch's.
-        return _reduce(losses, reduction, rows if rows and num_classes else jnp.nan)
+        return _checks.reduce(losses, reduction, rows if rows and num_classes else jnp.nan)
 
     if not jnp.issubdtype(target.dtype, jnp.integer):
         raise InputError(f"target must hold class indices or probabilities, got {target.dtype}")
@@ -356,100 +219,25 @@ def nll_loss(
       PyTorch, ``torch.nn.functional.nll_loss``.
     """
     log_probs = as_float(log_probs)
-    _validate.choice("reduction", reduction, REDUCTIONS)
-    ignore_index = _ignore_index(ignore_index)
-    class_axis = _class_axis(log_probs.ndim, axis)
+    _validate.choice("reduction", reduction, _checks.REDUCTIONS)
+    ignore_index = _checks.ignore_index(ignore_index)
+    class_axis = _checks.class_axis(log_probs.ndim, axis)
     num_classes = log_probs.shape[class_axis]
-    weight = _class_weight(weight, num_classes, log_probs.dtype)
+    weight = _checks.class_weight(weight, num_classes, log_probs.dtype)
     if not jnp.issubdtype(jnp.result_type(target), jnp.integer):
         raise InputError(
             f"nll_loss target must hold integer class indices, got {jnp.result_type(target)}"
         )
-    _check_index_target(target, log_probs.shape, class_axis, "log-probabilities'", ignore_index)
+    _checks.check_index_target(
+        target, log_probs.shape, class_axis, "log-probabilities'", ignore_index
+    )
     target = jnp.asarray(target)
     if check_inputs:
-        _warn_if_probabilities(log_probs, class_axis, only_probabilities=True, caller="nll_loss")
+        _checks.warn_if_probabilities(
+            log_probs, class_axis, only_probabilities=True, caller="nll_loss"
+        )
     moved = jnp.moveaxis(log_probs, class_axis, -1)
     return _weighted_nll(moved, target, weight, ignore_index, 0.0, reduction)
-
-
-def binary_cross_entropy_with_logits(
-    logits: ArrayLike,
-    target: ArrayLike,
-    *,
-    weight: ArrayLike | None = None,
-    pos_weight: ArrayLike | None = None,
-    reduction: str = "mean",
-) -> jax.Array:
-    """Binary cross-entropy on logits, elementwise (PyTorch's ``binary_cross_entropy_with_logits``).
-
-    ℓ = −w·[p·t·log σ(x) + (1 − t)·log(1 − σ(x))] with p = ``pos_weight``. It is the
-    single-neuron cross-entropy of :mod:`xent_jax.core._neuron` plus (p − 1)·t·(−log σ(x)), and the
-    two-class softmax cross-entropy with logits (0, x).
-
-    Args:
-      logits: x, any shape (integers are promoted to float).
-      target: t in [0, 1], the logits' shape (concrete values outside [0, 1] are refused;
-        under ``jit`` they give a loss that can be negative).
-      weight: rescales each element; broadcast against the logits.
-      pos_weight: weight of the positive term, broadcast along the last axis (one per class).
-      reduction: "mean" (over every element), "sum" or "none".
-
-    Returns:
-      A scalar for "mean" and "sum"; the elementwise loss for "none".
-
-    References:
-      PyTorch, ``torch.nn.functional.binary_cross_entropy_with_logits``.
-    """
-    _validate.choice("reduction", reduction, REDUCTIONS)
-    logits = as_float(logits)
-    if np.shape(target) != logits.shape:
-        raise InputError(f"target shape {np.shape(target)} must equal the logits' {logits.shape}")
-    check_unit_interval("target", target)
-    target = jnp.asarray(target, dtype=logits.dtype)
-    # t·softplus(−x) + (1 − t)·softplus(x): never forms log σ (see neuron.sigmoid_cross_entropy)
-    losses = sigmoid_cross_entropy(logits, target)
-    if pos_weight is not None:
-        # −log σ(x) = softplus(−x), stable for either sign of x.
-        losses = losses + (jnp.asarray(pos_weight) - 1) * target * jax.nn.softplus(-logits)
-    if weight is not None:
-        losses = losses * jnp.asarray(weight)
-    return _reduce(losses, reduction, losses.size if losses.size else jnp.nan)
-
-
-def multilabel_soft_margin_loss(
-    logits: ArrayLike,
-    target: ArrayLike,
-    *,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-) -> jax.Array:
-    """Multilabel logistic loss (``torch.nn.functional.multilabel_soft_margin_loss``).
-
-    Each class is its own yes/no question: ℓ_n = (1/C)·Σ_c w[c]·BCE(x_{n,c}, t_{n,c}), the
-    binary cross-entropy on logits averaged over the classes (the last axis).
-
-    Args:
-      logits: x, shape (..., C).
-      target: t in [0, 1] (usually 0 or 1), the logits' shape.
-      weight: per-class weights, shape (C,); None for all ones.
-      reduction: "mean" (over the rows), "sum" or "none".
-
-    Returns:
-      A scalar for "mean" and "sum"; the loss per row (the logits' shape without the last
-      axis) for "none".
-
-    References:
-      PyTorch, ``torch.nn.functional.multilabel_soft_margin_loss``.
-    """
-    _validate.choice("reduction", reduction, REDUCTIONS)
-    logits = jnp.asarray(logits)
-    if logits.ndim == 0:
-        raise InputError("logits must have a class axis, got a scalar")
-    weight = _class_weight(weight, logits.shape[-1], logits.dtype)
-    per_class = binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="none")
-    losses = jnp.mean(per_class, axis=-1)
-    return _reduce(losses, reduction, losses.size if losses.size else jnp.nan)
 
 
 def naive_softmax_cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> jax.Array:
@@ -469,7 +257,7 @@ def naive_softmax_cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int 
       The loss per element (no reduction).
     """
     logits = jnp.asarray(logits)
-    class_axis = _class_axis(logits.ndim, axis)
+    class_axis = _checks.class_axis(logits.ndim, axis)
     e = jnp.exp(jnp.moveaxis(logits, class_axis, -1))
     p = e / jnp.sum(e, axis=-1, keepdims=True)
     picked = jnp.take_along_axis(p, jnp.asarray(target)[..., None], axis=-1)[..., 0]
