@@ -38,9 +38,11 @@ from xent_jax.sweep._spec import MAX_EPOCHS, MAX_RESOLUTION, SweepSpec
 from xent_jax.sweep._survival import (
     QUANTILES,
     Quantile,
+    epochs_at,
     exact_starts,
     quantile,
     summarise,
+    survival_at,
     survival_curve,
 )
 
@@ -64,11 +66,13 @@ __all__ = [
     "chunk_rows",
     "chunks",
     "compare_optimizers",
+    "epochs_at",
     "exact_starts",
     "load_sweep",
     "quantile",
     "run_configs",
     "summarise",
+    "survival_at",
     "survival_curve",
     "sweep",
     "write_sweep",
