@@ -71,6 +71,8 @@ from xent_jax.studies._network_seeds import (
     Condition,
     SeedSettings,
     mean_interval,
+    paired_cost,
+    start_costs,
     train_seeds,
 )
 from xent_jax.studies._seed_comparison import (
@@ -134,11 +136,13 @@ __all__ = [
     "network_loss",
     "output_logits",
     "output_speed_peak",
+    "paired_cost",
     "reliability",
     "rule_difference",
     "saturation",
     "seed_runs",
     "speed_curve",
+    "start_costs",
     "train_network",
     "train_seeds",
 ]
