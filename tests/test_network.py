@@ -83,7 +83,7 @@ def test_ce_unit_loss_is_finite_for_extreme_logits():
 
 
 def test_saturation_metric_on_a_hand_built_case():
-    # σ′(z) < 0.01 ⇔ |z| > ln((1 + √0.96)/(1 − √0.96)) ≈ 4.5951
+    # σ′(z) < 0.01 ⇔ |z| > ln((1 + √0.96)/(1 − √0.96)) ≈ 4.58486
     z = np.array([[-10.0, 10.0, 0.0, 4.5, 4.7], [-4.7, 3.0, 12.0, -12.0, 0.5]])
     y = np.array([[0.0, 0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0, 0.0]])
     # saturated: −10, 10, 4.7, −4.7, 12, −12 → 6 of 10; wrong among them: 10 (y=0), 4.7 (y=0),
