@@ -7,7 +7,10 @@
 - ``_digits``, ``_network``, ``_network_seeds``: a 64–30–10 network on the 8×8 digits, and many
   seeds of four output/loss pairings in one vmapped run;
 - ``_calibration``, ``_linear_plateau``: calibration and temperature scaling; a plateau without
-  a sigmoid.
+  a sigmoid;
+- ``_label_noise``, ``_softmax_collapse``: where the seed's argument turns around: the slowdown
+  it removes also defends against wrong labels; cross-entropy's gradient does vanish, in
+  floating point.
 """
 
 from xent_jax.studies._calibration import (
@@ -38,6 +41,17 @@ from xent_jax.studies._information import (
     entropy,
     fit_categorical,
     kl_divergence,
+)
+from xent_jax.studies._label_noise import (
+    FlippedAtlas,
+    LabelNoiseSettings,
+    NoiseCondition,
+    against_cross_entropy,
+    flip_labels,
+    flipped_label_atlas,
+    noise_losses,
+    paired_difference,
+    train_label_noise,
 )
 from xent_jax.studies._learning_rate import (
     LearningRateStudy,
@@ -84,27 +98,47 @@ from xent_jax.studies._seed_comparison import (
     rule_difference,
     seed_runs,
 )
+from xent_jax.studies._softmax_collapse import (
+    CollapseRun,
+    CollapseSettings,
+    collapse_gap_table,
+    collapse_gaps,
+    collapse_study,
+    measured_collapse_gap,
+    separable_blobs,
+    train_collapse,
+    unit_roundoff,
+)
 
 __all__ = [
     "PAIRINGS",
     "CalibrationSettings",
+    "CollapseRun",
+    "CollapseSettings",
     "Condition",
     "Digits",
+    "FlippedAtlas",
     "Flow",
+    "LabelNoiseSettings",
     "LearningRateStudy",
     "MaximumLikelihoodFit",
     "MethodResult",
     "ModeRun",
     "NetworkRun",
     "NetworkSettings",
+    "NoiseCondition",
     "Params",
     "PlateauRun",
     "PlateauSettings",
     "SeedSettings",
     "SpeedCurve",
+    "against_cross_entropy",
     "calibration_study",
     "closed_form_epochs",
     "closed_form_product",
+    "collapse_gap_table",
+    "collapse_gaps",
+    "collapse_study",
     "compare_losses",
     "conclusions",
     "distribution_cross_entropy",
@@ -115,6 +149,8 @@ __all__ = [
     "find_run",
     "fit_categorical",
     "fit_temperature",
+    "flip_labels",
+    "flipped_label_atlas",
     "flow_invariant",
     "flow_loss_speed",
     "flow_speed",
@@ -132,17 +168,24 @@ __all__ = [
     "matched_learning_rate_ratio",
     "mean_interval",
     "mean_sigmoid_prime",
+    "measured_collapse_gap",
     "method_losses",
     "network_loss",
+    "noise_losses",
     "output_logits",
     "output_speed_peak",
     "paired_cost",
+    "paired_difference",
     "reliability",
     "rule_difference",
     "saturation",
     "seed_runs",
+    "separable_blobs",
     "speed_curve",
     "start_costs",
+    "train_collapse",
+    "train_label_noise",
     "train_network",
     "train_seeds",
+    "unit_roundoff",
 ]

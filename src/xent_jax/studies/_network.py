@@ -142,8 +142,9 @@ def saturation(
     """Fractions of output units in saturation, and in saturation on the wrong side.
 
     A unit is saturated when σ′(z) = a(1 − a) < ``threshold`` (0.01: a < 0.010102 or
-    a > 0.989898, |z| > 4.58486); it is confidently wrong when, in addition, |a − y| > ½. Those are the units
-    whose quadratic-loss gradient (a − y)σ′(z) nearly vanishes although the error is large.
+    a > 0.989898, |z| > 4.58486); it is confidently wrong when, in addition, |a − y| > ½.
+    Those are the units whose quadratic-loss gradient (a − y)σ′(z) nearly vanishes although
+    the error is large.
 
     Args:
       z: output logits, any shape.
