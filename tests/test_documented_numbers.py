@@ -263,3 +263,21 @@ def test_paired_start_costs_recomputed_with_scipy_within_the_documented_toleranc
             t = stats.t.interval(0.95, 19, loc=np.mean(after), scale=stats.sem(after))
             assert (np.mean(after), *t) == pytest.approx((15.2, 13.05, 17.35), abs=tolerance)
             assert "15.2 [13.1, 17.3]" in readme and "(10 to 32 across seeds)" in readme
+
+
+# --- 11. the collapse gaps quoted in README and counterpoints.md -----------------------------
+
+
+def test_quoted_collapse_gaps_are_p_ln_2_and_ln_k_minus_1_over_u():
+    readme = " ".join(README.split())
+    doc = DOCS["counterpoints"]
+    for bits, name in ((24, "float32"), (8, "bfloat16"), (11, "float16"), (53, "float64")):
+        low = bits * math.log(2)  # ln(1/u), u = 2^−p
+        high = math.log(9) + low  # ln(9/u): ten classes
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {name} |"))
+        assert f"{low:.2f}" in row and f"{low:.2f} … {high:.2f}" in row, row
+        if name != "float64":
+            assert f"{low:.2f}" in readme
+    # label smoothing's finite optimum for K = 3, ε = 0.1: ln((1 − ε + ε/K)/(ε/K)) = ln 28
+    assert math.log((1 - 0.1 + 0.1 / 3) / (0.1 / 3)) == pytest.approx(math.log(28))
+    assert f"ln 28 = {math.log(28):.2f}" in readme and f"ln 28 = {math.log(28):.2f}" in doc

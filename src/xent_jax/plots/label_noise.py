@@ -54,7 +54,7 @@ def label_noise_figure(conditions: Sequence[NoiseCondition]) -> Figure:
         for ax in (top, bottom):
             ax.set_xlabel("epochs")
             ax.grid(alpha=0.3)
-        top.legend(fontsize="x-small", loc="lower left")
+        top.legend(fontsize="x-small", loc="center right")
         if rate > 0:
             bottom.legend(fontsize="x-small", loc="upper left")
     fig.suptitle(
