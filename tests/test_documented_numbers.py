@@ -50,8 +50,17 @@ def numpy_half_error_epochs(loss, resolution=256, epochs=600, eta=0.5):
 
 @pytest.mark.slow
 def test_survival_read_at_exact_flow_times_on_the_separable_atlas():
+    from xent_jax import sweep
+
+    atlas = sweep.sweep(resolution=256, epochs=600, learning_rate=0.5, data="separable")
     quoted = {"mse": (90.17, 25.45, 9.99), "ce": (11.17, 0.06, 0.00)}
     for loss, (at_10, at_100, censored) in quoted.items():
+        # the library's exact read-out is the direct count of the sweep's own epochs ...
+        own = atlas.metrics[loss].half_error_epoch.ravel()
+        read = sweep.survival_at(own, 0.5, 600, [10.0, 100.0])
+        assert list(100 * read) == [100 * np.mean((own < 0) | (own > t)) for t in (20, 200)]
+        assert [f"{100 * v:.2f}" for v in read] == [f"{at_10:.2f}", f"{at_100:.2f}"]
+        # ... and an independent float64 descent gives the same fractions
         half = numpy_half_error_epochs(loss)
         # not yet halved at τ = η·t: event epoch > t (τ = 10 is epoch 20 at η = 0.5) or censored
         alive = [100 * np.mean((half < 0) | (half > t)) for t in (20, 200)]
