@@ -176,6 +176,8 @@ def test_flipped_label_atlas_is_the_numpy_descent():
         ({"rates": ()}, "noise rate"),
         ({"rates": (0.95,)}, "below 0.9"),
         ({"first_seed": -1}, "seed"),
+        ({"seeds": 201}, "seeds × noise rates must be at most 600"),
+        ({"epochs": 10**6}, "epochs must be at most"),
     ],
 )
 def test_bad_settings_raise_input_error(kwargs, match):

@@ -55,6 +55,10 @@ CLASSES = 10
 # spends robustness (GCE at η = 3, seeds 0–2, 40 % noise: 9.6 % memorised after 60 epochs
 # against 4.5 % at η = 0.5).
 LEARNING_RATES = {"ce": 0.5, "quadratic": 0.5, "mae": 0.5, "gce": 0.5}
+# Each run holds its own copy of the digits (about 0.5 MB): seeds × rates beyond this would not
+# fit a small machine's memory and are refused before anything is loaded.
+MAX_RUNS = 600
+MAX_EPOCHS = 100_000
 
 
 def noise_losses(name: str, z: ArrayLike, labels: ArrayLike) -> jax.Array:
@@ -103,11 +107,13 @@ class LabelNoiseSettings:
     def __post_init__(self):
         _validate.at_least("seeds", self.seeds, 1)
         _validate.at_least("epochs", self.epochs, 1)
+        _validate.at_most("epochs", self.epochs, MAX_EPOCHS, "time")
         network.check_seed("seed", self.first_seed)
         network.check_seed("last seed", self.first_seed + self.seeds - 1)
         _validate.at_least("batch size", self.batch_size, 1)
         if not self.rates:
             raise InputError("label noise needs at least one noise rate")
+        _validate.at_most("seeds × noise rates", self.seeds * len(self.rates), MAX_RUNS, "memory")
         for rate in self.rates:
             if _validate.unit_interval("noise rate", rate) >= 1 - 1 / CLASSES:
                 raise InputError(f"noise rate must be below 0.9 (the labels' chance), got {rate!r}")
