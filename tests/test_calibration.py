@@ -138,10 +138,62 @@ def test_reliability_figure_bars_are_the_binned_accuracy():
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
 
 
-@pytest.mark.parametrize("args", [["--seed", "-1"], ["--epochs", "0"], ["--seed", "1e3"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--seed", "-1"],
+        ["--epochs", "0"],
+        ["--seed", "1e3"],
+        ["--seeds", "0"],
+        ["--seeds", "2", "--seed", "4294967295"],
+    ],
+)
 def test_cli_bad_input_exits_2_and_creates_nothing(tmp_path, capsys, args):
     out = tmp_path / "never"
     assert main(["calibration", "--out", str(out), *args]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_temperature_effect_is_the_paired_change_per_method():
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(3)
+    per_seed = [
+        [
+            {
+                "name": name,
+                "ece": rng.uniform(0.01, 0.1),
+                "ece_after_temperature": rng.uniform(0.01, 0.1),
+                "nll": rng.uniform(0.1, 0.3),
+                "nll_after_temperature": rng.uniform(0.1, 0.3),
+            }
+            for name in ("ce", "focal")
+        ]
+        for _ in range(6)
+    ]
+    effects = calibration.temperature_effect(per_seed)
+    assert [e["name"] for e in effects] == ["ce", "focal"]
+    for i, e in enumerate(effects):
+        for metric, after in (("ece", "ece_after_temperature"), ("nll", "nll_after_temperature")):
+            before = [seed[i][metric] for seed in per_seed]
+            scaled = [seed[i][after] for seed in per_seed]
+            interval = stats.ttest_rel(scaled, before).confidence_interval(0.95)
+            assert e[f"{metric}_change_mean"] == pytest.approx(np.mean(scaled) - np.mean(before))
+            assert e[f"{metric}_change_interval"] == pytest.approx([interval.low, interval.high])
+            assert e[f"{metric}_worse"] == sum(a > b for a, b in zip(scaled, before, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.standard_promotion  # optax's Adam
+def test_cli_seeds_reports_each_seed_and_the_paired_effect(tmp_path, capsys):
+    out = tmp_path / "cal"
+    args = ["calibration", "--epochs", "1", "--seed", "3", "--seeds", "2", "--json"]
+    assert main([*args, "--out", str(out)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["seeds"] == [3, 4] and len(result["per_seed"]) == 2
+    assert result["methods"] == result["per_seed"][0]  # files and figure: the first seed
+    for i, effect in enumerate(result["temperature_effect"]):
+        changes = [s[i]["ece_after_temperature"] - s[i]["ece"] for s in result["per_seed"]]
+        assert effect["ece_change_mean"] == pytest.approx(np.mean(changes))
+        assert effect["ece_worse"] == sum(c > 0 for c in changes)

@@ -83,7 +83,7 @@ def test_ce_unit_loss_is_finite_for_extreme_logits():
 
 
 def test_saturation_metric_on_a_hand_built_case():
-    # σ′(z) < 0.01 ⇔ |z| > ln((1 + √0.96)/(1 − √0.96)) ≈ 4.5951
+    # σ′(z) < 0.01 ⇔ |z| > ln((1 + √0.96)/(1 − √0.96)) ≈ 4.58486
     z = np.array([[-10.0, 10.0, 0.0, 4.5, 4.7], [-4.7, 3.0, 12.0, -12.0, 0.5]])
     y = np.array([[0.0, 0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0, 0.0]])
     # saturated: −10, 10, 4.7, −4.7, 12, −12 → 6 of 10; wrong among them: 10 (y=0), 4.7 (y=0),
@@ -203,11 +203,12 @@ def test_figures_have_titles_labels_and_legends():
             assert ax.get_legend() is not None
 
 
-# --- many seeds: four pairings, three starts (network_seeds) ----------------------------------
+# --- many seeds: five pairings, three starts (network_seeds) ----------------------------------
 
 
-def numpy_pairing_loss_and_grads(params, x, y, output):
-    """NumPy float64 backprop for the softmax + CE and linear + square pairings."""
+def numpy_pairing_loss_and_grads(params, x, y, output, loss="ce"):
+    """NumPy float64 backprop for the softmax + CE, softmax + squentropy and linear + square
+    pairings."""
     w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in params)
     h = sigmoid(x @ w1 + b1)
     z = h @ w2 + b2
@@ -217,6 +218,9 @@ def numpy_pairing_loss_and_grads(params, x, y, output):
         p /= p.sum(1, keepdims=True)
         value = -np.sum(y * np.log(p)) / n
         delta2 = p - y  # ∂C/∂z = softmax(z) − y
+        if loss == "squentropy":  # + Σ_{k≠y} z_k²/9: ∂/∂z_k = 2z_k/9 off the target
+            value += np.sum((1 - y) * z**2) / 9 / n
+            delta2 = delta2 + 2 * (1 - y) * z / 9
     else:
         value = np.sum(0.5 * (z - y) ** 2) / n
         delta2 = z - y  # no σ′ at a linear output
@@ -225,8 +229,10 @@ def numpy_pairing_loss_and_grads(params, x, y, output):
     return value, grads
 
 
-@pytest.mark.parametrize("output", ["softmax", "linear"])
-def test_new_pairings_match_numpy_backprop(output):
+@pytest.mark.parametrize(
+    ("output", "name"), [("softmax", "ce"), ("linear", "mse"), ("softmax", "squentropy")]
+)
+def test_new_pairings_match_numpy_backprop(output, name):
     rng = np.random.default_rng(4)
     x = rng.uniform(0, 1, (6, 64))
     y = np.eye(10)[rng.integers(0, 10, 6)]
@@ -234,9 +240,9 @@ def test_new_pairings_match_numpy_backprop(output):
 
     def loss(p):
         z = network.output_logits(p, x)
-        return network_seeds.example_losses(output, "mse" if output == "linear" else "ce", z, y)
+        return network_seeds.example_losses(output, name, z, y)
 
-    expected_value, expected_grads = numpy_pairing_loss_and_grads(params, x, y, output)
+    expected_value, expected_grads = numpy_pairing_loss_and_grads(params, x, y, output, name)
     with jax.enable_x64(True):
         value, grads = jax.value_and_grad(lambda p: loss(p).mean())(params)
     assert float(value) == pytest.approx(expected_value, rel=1e-12)
@@ -299,12 +305,14 @@ def test_new_pairings_train_as_numpy_sgd_on_the_same_batches(seed_conditions):
             continue
         start = network_seeds.start_params(init_key, "saturated", c.output)
         params = [np.asarray(p, np.float64) for p in start]
-        losses = [numpy_pairing_loss_and_grads(params, x, y, c.output)[0]]
+        losses = [numpy_pairing_loss_and_grads(params, x, y, c.output, c.loss)[0]]
         for order in orders:
             for batch in order[: len(x) // 10 * 10].reshape(-1, 10):
-                _, grads = numpy_pairing_loss_and_grads(params, x[batch], y[batch], c.output)
+                _, grads = numpy_pairing_loss_and_grads(
+                    params, x[batch], y[batch], c.output, c.loss
+                )
                 params = [p - c.learning_rate * g for p, g in zip(params, grads, strict=True)]
-            losses.append(numpy_pairing_loss_and_grads(params, x, y, c.output)[0])
+            losses.append(numpy_pairing_loss_and_grads(params, x, y, c.output, c.loss)[0])
         np.testing.assert_allclose(c.train_loss[c.seeds.index(seed)], losses, rtol=1e-4)
 
 
@@ -324,7 +332,7 @@ def test_epochs_to_90_and_summary_from_hand_built_curves():
 
 def test_seeds_figure_draws_the_per_seed_curves_and_their_mean(seed_conditions):
     fig = plots.seeds_figure(seed_conditions)
-    assert len(fig.axes) == 12 and fig._suptitle.get_text()
+    assert len(fig.axes) == 15 and fig._suptitle.get_text()  # 5 pairings × 3 starts
     by_title = {ax.get_title(): ax for ax in fig.axes}
     for c in seed_conditions:
         ax = next(
@@ -346,7 +354,7 @@ def test_cli_seeds_json_and_files(tmp_path, capsys, seed_conditions):
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
     keys = [(c["output"], c["loss"], c["start"]) for c in result["conditions"]]
-    assert len(keys) == 12 and ("linear", "mse", "saturated") in keys
+    assert len(keys) == 15 and ("softmax", "squentropy", "saturated") in keys
     for c in result["conditions"]:
         assert len(c["epochs_to_90"]) == 2 == len(c["final_test_accuracy"])
         lo, hi = c["final_test_accuracy_interval"]
@@ -383,3 +391,35 @@ def test_ctrl_c_between_segments_exits_130_and_writes_nothing(tmp_path, capsys, 
     assert polls == [1]  # stopped at the first segment boundary
     assert capsys.readouterr().err.strip() == f"xent-jax: interrupted: nothing new written to {out}"
     assert list(out.iterdir()) == []
+
+
+def _condition_reaching(start, epochs, total=8):
+    """A hand-built condition whose seed i first reaches 90 % at epochs[i] (None: never)."""
+    accuracy = np.full((len(epochs), total + 1), 0.5)
+    for i, e in enumerate(epochs):
+        if e is not None:
+            accuracy[i, e:] = 0.95
+    seeds = tuple(range(len(epochs)))
+    return network_seeds.Condition("softmax", "ce", start, 0.5, seeds, accuracy, accuracy, accuracy)
+
+
+def test_start_cost_is_scipys_paired_t_interval_and_refuses_censored_seeds():
+    stats = pytest.importorskip("scipy.stats")
+    base, other = [2, 3, 3, 2, 4, 3], [3, 3, 5, 2, 6, 4]
+    cost = network_seeds.paired_cost(
+        _condition_reaching("normal", base), _condition_reaching("saturated", other)
+    )
+    expected = stats.ttest_rel(other, base).confidence_interval(0.95)
+    assert cost["differences"] == [1, 0, 2, 0, 2, 1] and cost["censored"] == 0
+    assert cost["mean"] == pytest.approx(1.0)
+    assert cost["interval"] == pytest.approx([expected.low, expected.high], rel=1e-10)
+    # one seed never reaches 90 %: no statistic over the others
+    censored = network_seeds.paired_cost(
+        _condition_reaching("normal", base), _condition_reaching("saturated", [*other[:5], None])
+    )
+    assert censored["differences"][-1] is None and censored["censored"] == 1
+    assert censored["mean"] is None and censored["interval"] == [None, None]
+    costs = network_seeds.start_costs(
+        [_condition_reaching("normal", base), _condition_reaching("saturated", other)]
+    )
+    assert [c["start"] for c in costs] == ["saturated"] and costs[0]["mean"] == cost["mean"]

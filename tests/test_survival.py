@@ -72,3 +72,36 @@ def test_named_starts_are_trained_exactly_not_read_off_a_grid():
     takeoff = next(t for t in range(300) if norms[t + 1] < norms[t])
     assert rows[0]["takeoff_epoch"] == takeoff
     assert (rows[0]["w0"], rows[0]["b0"]) == (2.0, 2.0)
+
+
+def test_survival_at_reads_exactly_at_each_flow_time_against_a_direct_count():
+    rng = np.random.default_rng(1)
+    epochs = np.where(rng.random(1000) < 0.2, -1, rng.integers(0, 601, 1000))
+    taus = [0.0, 0.5, 1.0, 9.0, 9.75, 10.0, 10.25, 100.0, 299.5, 300.0]
+    read = survival.survival_at(epochs, 0.5, 600, taus)
+    for tau, s in zip(taus, read, strict=True):
+        # a run has not escaped at τ when η·e > τ or it is censored: counted one by one
+        alive = sum(1 for e in epochs if e < 0 or 0.5 * e > tau)
+        assert s == alive / 1000
+    # the curve subsampled at 200 points (as the demo draws it) has no sample at τ = 10: its
+    # last sample ≤ 10 is τ = 9 (epoch 18), which is what the demo used to print as τ = 10
+    tau_curve, alive_curve = survival.survival_curve(epochs, 0.5, 600, points=200)
+    assert tau_curve[tau_curve <= 10][-1] == 9.0
+    assert alive_curve[tau_curve <= 10][-1] == pytest.approx(
+        survival.survival_at(epochs, 0.5, 600, [9])[0]
+    )
+
+
+def test_survival_at_counts_an_exact_multiple_of_eta_as_that_epoch():
+    # 0.3 / 0.1 = 2.9999999999999996 in floating point; τ = 0.3 is epoch 3 all the same
+    assert survival.epochs_at(0.3, 0.1) == 3
+    assert survival.epochs_at(0.35, 0.1) == 3
+    assert survival.epochs_at(10.0, 0.5) == 20
+    read = survival.survival_at(np.array([3, 4, -1]), 0.1, 10, [0.3, 0.39, 0.4])
+    np.testing.assert_array_equal(read, [2 / 3, 2 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize("tau", [-0.1, 5.01, float("nan"), float("inf")])
+def test_survival_at_refuses_a_flow_time_outside_the_run(tau):
+    with pytest.raises(InputError, match="flow time must lie in"):
+        survival.survival_at(np.array([1, 2]), 0.5, 10, [tau])

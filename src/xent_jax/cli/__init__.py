@@ -30,10 +30,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from xent_jax.cli import (
+        collapse,
         core,
         counterpoints,
         demo,
         derive,
+        label_noise,
         learning_rate,
         network,
         softmax,
@@ -47,7 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xent-jax {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (demo, core, derive, sweep, learning_rate, softmax, network, counterpoints):
+    for module in (
+        demo,
+        core,
+        derive,
+        sweep,
+        learning_rate,
+        softmax,
+        network,
+        counterpoints,
+        label_noise,
+        collapse,
+    ):
         module.register(commands)
     return parser
 

@@ -6,10 +6,14 @@ import json
 
 import numpy as np
 
-from xent_jax import _io
+from xent_jax import _io, _validate
 from xent_jax.cli.network import Stopped, interrupted, stop_if_interrupted
 from xent_jax.plots import counterpoints as plots
-from xent_jax.report.counterpoints import format_calibration, format_linear_plateau
+from xent_jax.report.counterpoints import (
+    format_calibration,
+    format_linear_plateau,
+    format_temperature_effect,
+)
 from xent_jax.studies import _calibration as calibration
 from xent_jax.studies import _linear_plateau as linear_plateau
 
@@ -45,7 +49,9 @@ def register(commands: argparse._SubParsersAction) -> None:
             "outputs and focal loss (γ = 2); report test accuracy, NLL and ECE (15 bins), "
             "before and after temperature scaling fitted on a held-out split; write "
             "calibration.png, calibration.json and predictions.npz to DIR "
-            "(needs the extra xent-jax[network])."
+            "(needs the extra xent-jax[network]). With --seeds N: seeds S … S + N − 1, one "
+            "after another, and what temperature scaling does to each method's ECE and NLL "
+            "over them, paired by seed (figure and predictions: seed S)."
         ),
     )
     _common(calib)
@@ -54,6 +60,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     calib.add_argument(
         "--seed", type=int, default=0, metavar="S", help="split, init and batch seed (default 0)"
+    )
+    calib.add_argument(
+        "--seeds", type=int, default=None, metavar="N", help="run N seeds from S (default 1)"
     )
     calib.set_defaults(run=run_calibration)
 
@@ -87,13 +96,25 @@ def run_linear_plateau(args: argparse.Namespace) -> int:
 
 
 def run_calibration(args: argparse.Namespace) -> int:
-    settings = calibration.CalibrationSettings(epochs=args.epochs, seed=args.seed)
+    count = 1 if args.seeds is None else _validate.at_least("seeds", args.seeds, 1)
+    settings = [  # validates every seed before anything is created
+        calibration.CalibrationSettings(epochs=args.epochs, seed=args.seed + i)
+        for i in range(count)
+    ]
     out = _io.prepare_out_dir(args.out)
     try:
-        results = calibration.calibration_study(settings, between=stop_if_interrupted)
+        per_seed = [calibration.calibration_study(s, between=stop_if_interrupted) for s in settings]
     except Stopped:
         return interrupted(out)
+    results = per_seed[0]
     summary = {"methods": [r.summary() for r in results]}
+    if args.seeds is not None:
+        summaries = [[r.summary() for r in seed] for seed in per_seed]
+        summary |= {
+            "seeds": [s.seed for s in settings],
+            "per_seed": summaries,
+            "temperature_effect": calibration.temperature_effect(summaries),
+        }
     buffer = io.BytesIO()
     arrays = {f"{r.name}_probs": r.probs() for r in results}
     arrays |= {f"{r.name}_logits": r.test_logits for r in results}
@@ -105,5 +126,7 @@ def run_calibration(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(format_calibration(summary["methods"]))
+        if args.seeds is not None:
+            print(format_temperature_effect(summary["temperature_effect"], summary["seeds"]))
         print(f"calibration.png, calibration.json and predictions.npz written to {out}")
     return 0

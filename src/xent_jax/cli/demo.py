@@ -146,11 +146,22 @@ def _atlases(out, resolution: int, figures: list) -> dict:
         loss: survival.survival_curve(m.half_error_epoch, eta, epochs, points=200)
         for loss, m in two.metrics.items()
     }
-    for line in landscape.format_survival(curves, SURVIVAL_AT):
+    read = {}  # S at exactly each τ, not at the curve's nearest sample
+    for loss, m in two.metrics.items():
+        values = survival.survival_at(m.half_error_epoch, eta, epochs, SURVIVAL_AT)
+        read[loss] = {t: float(v) for t, v in zip(SURVIVAL_AT, values, strict=True)}
+    for line in landscape.format_survival(read):
         print(line)
     fig = atlas_plots.survival_figure(curves, f"data {samples.text()!r}, η = {eta:g}")
     figures.append(_io.save_figure(fig, out / "data_survival.png"))
     return {
         "seed": {**one.summary(), "half_error_survival": stats, "exact_starts": exact},
-        "data": {**two.summary(), "half_error_survival": data_stats},
+        "data": {
+            **two.summary(),
+            "half_error_survival": data_stats,
+            "not_yet_half_error_at": {
+                loss: [{"flow_time": t, "fraction": float(v)} for t, v in r.items()]
+                for loss, r in read.items()
+            },
+        },
     }

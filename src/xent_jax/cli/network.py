@@ -7,7 +7,7 @@ import sys
 
 from xent_jax import _io
 from xent_jax.plots import network as plots
-from xent_jax.report.network import format_conditions, format_runs
+from xent_jax.report.network import format_conditions, format_runs, format_start_costs
 from xent_jax.studies import _network as network
 from xent_jax.studies import _network_seeds as network_seeds
 
@@ -103,12 +103,16 @@ def _run_seeds(args: argparse.Namespace) -> int:
     settings = network_seeds.SeedSettings(seeds=args.seeds, epochs=epochs, first_seed=args.seed)
     out = _io.prepare_out_dir(args.out)
     conditions = network_seeds.train_seeds(settings, between=stop_if_interrupted)
-    result = {"conditions": [c.summary() for c in conditions]}
+    result = {
+        "conditions": [c.summary() for c in conditions],
+        "start_costs": network_seeds.start_costs(conditions),
+    }
     _io.save_figure(plots.seeds_figure(conditions), out / "network_seeds.png")
     _io.write_json(out / "network_seeds.json", result)
     if args.json:
         print(json.dumps(result))
     else:
         print(format_conditions(result["conditions"]))
+        print(format_start_costs(result["start_costs"]))
         print(f"network_seeds.png and network_seeds.json written to {out}")
     return 0

@@ -55,3 +55,31 @@ def format_calibration(summaries: Sequence[dict[str, Any]]) -> str:
         "T > 1 softens (overconfident)"
     )
     return "\n".join(lines)
+
+
+def _change(mean: float, interval: list, scale: float, digits: int) -> str:
+    if interval[0] is None:
+        return f"{scale * mean:+.{digits}f}"
+    lo, hi = (scale * v for v in interval)
+    return f"{scale * mean:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
+
+
+def format_temperature_effect(effects: Sequence[dict[str, Any]], seeds: Sequence[int]) -> str:
+    """Per method: ECE and NLL change under temperature scaling, paired by seed, and on how
+    many seeds it got worse (``temperature_effect``)."""
+    n = len(seeds)
+    lines = [
+        f"temperature scaling over {n} seeds ({seeds[0]}–{seeds[-1]}), after − before, mean "
+        "[95% paired t-interval]; worse on: seeds where it grew"
+    ]
+    lines.append(
+        f"{'method':<20} {'ECE change (points)':>28} {'worse':>6} {'NLL change':>30} {'worse':>6}"
+    )
+    for e in effects:
+        ece = _change(e["ece_change_mean"], e["ece_change_interval"], 100, 2)
+        nll = _change(e["nll_change_mean"], e["nll_change_interval"], 1, 4)
+        lines.append(
+            f"{e['name']:<20} {ece:>28} {e['ece_worse']:>3}/{n:<2} "
+            f"{nll:>30} {e['nll_worse']:>3}/{n:<2}"
+        )
+    return "\n".join(lines)

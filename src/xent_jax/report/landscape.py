@@ -43,16 +43,13 @@ def format_named_starts(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def format_survival(
-    loss_curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], at: Sequence[float]
-) -> list[str]:
-    """S(τ), the fraction of starts not yet escaped, read at the given τ for each loss."""
+def format_survival(by_loss: Mapping[str, Mapping[float, float]]) -> list[str]:
+    """S(τ), the fraction of starts not yet at half error, per loss at the τ it was read at.
+
+    ``by_loss`` maps a loss to {τ: S(τ)}, read exactly by :func:`xent_jax.sweep.survival_at`.
+    """
     lines = []
-    for loss, (tau, alive) in loss_curves.items():
-        cells = []
-        for t in at:
-            index = max((i for i, v in enumerate(tau) if v <= t), default=None)
-            if index is not None:
-                cells.append(f"τ = {t:g}: {alive[index]:.1%}")
-        lines.append(f"{loss_title(loss):>16}, not yet at half error: " + ", ".join(cells))
+    for loss, read in by_loss.items():
+        cells = ", ".join(f"τ = {t:g}: {s:.2%}" for t, s in read.items())
+        lines.append(f"{loss_title(loss):>16}, not yet at half error: {cells}")
     return lines

@@ -10,6 +10,7 @@ PAIRING_TITLES = {
     ("sigmoid", "ce"): "sigmoid + BCE",
     ("softmax", "ce"): "softmax + CE",
     ("linear", "mse"): "linear + square",
+    ("softmax", "squentropy"): "softmax + squentropy",
 }
 
 
@@ -66,5 +67,21 @@ def format_conditions(summaries: Sequence[dict[str, Any]]) -> str:
     lines.append(
         f"{len(seeds)} seeds ({seeds[0]}–{seeds[-1]}); "
         "epochs to 90 % test accuracy: mean over the seeds that reached it, Student-t interval"
+    )
+    return "\n".join(lines)
+
+
+def format_start_costs(costs: Sequence[dict[str, Any]]) -> str:
+    """What each start costs against the normal one, paired by seed (``start_costs``)."""
+    lines = [f"{'pairing':<22} {'start':<17} {'extra epochs to 90%: mean [95% CI]':>36}"]
+    for c in costs:
+        if c["mean"] is None:
+            cell = f"– ({c['censored']} of {len(c['differences'])} seeds never reached 90%)"
+        else:
+            cell = _interval(c["mean"], c["interval"], digits=2)
+        lines.append(f"{PAIRING_TITLES[c['output'], c['loss']]:<22} {c['start']:<17} {cell:>36}")
+    lines.append(
+        "paired by seed: per seed, epochs to 90 % test accuracy from the start minus from the "
+        f"{costs[0]['baseline']} start; mean and Student-t interval of the differences"
     )
     return "\n".join(lines)

@@ -17,7 +17,8 @@ by minimising the NLL on a held-out part of the training split (never the test s
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -209,3 +210,36 @@ def calibration_study(
             )
         )
     return results
+
+
+def temperature_effect(per_seed: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """What temperature scaling does to each method's ECE and NLL over several seeds.
+
+    Args:
+      per_seed: for each seed, the :meth:`MethodResult.summary` of every method (same order).
+
+    Returns:
+      Per method (JSON-ready): ``name``; for ``ece`` and ``nll``, the per-seed values before
+      (``<m>``) and after (``<m>_after``) scaling, the paired change after − before with its
+      mean and Student-t 95 % interval (``<m>_change_mean``, ``<m>_change_interval``; None for
+      one seed), and ``<m>_worse``, the number of seeds on which scaling made it larger.
+    """
+    from xent_jax.studies._network_seeds import mean_interval  # scipy: the network extra
+
+    out = []
+    for i, first in enumerate(per_seed[0]):
+        row: dict[str, Any] = {"name": first["name"], "seeds": len(per_seed)}
+        for metric, after in (("ece", "ece_after_temperature"), ("nll", "nll_after_temperature")):
+            before = np.array([seed[i][metric] for seed in per_seed])
+            scaled = np.array([seed[i][after] for seed in per_seed])
+            change = scaled - before  # paired by seed: > 0 means scaling made it worse
+            stats = mean_interval(change) if change.size >= 2 else (change.mean(), None, None)
+            row |= {
+                metric: before.tolist(),
+                f"{metric}_after": scaled.tolist(),
+                f"{metric}_change_mean": float(stats[0]),
+                f"{metric}_change_interval": [stats[1], stats[2]],
+                f"{metric}_worse": int(np.sum(change > 0)),
+            }
+        out.append(row)
+    return out

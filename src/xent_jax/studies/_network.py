@@ -44,7 +44,8 @@ DEFAULT_LEARNING_RATES = {"mse": 3.0, "ce": 0.5}
 # Output bias of the saturated start: every output a ≈ σ(10) ≈ 0.99995 (σ′ ≈ 4.5e-5) before
 # any learning, so the nine units per example whose target is 0 are confidently wrong.
 SATURATED_OUTPUT_BIAS = 10.0
-# σ′(z) < 0.01 ⇔ a < 0.0102 or a > 0.9898 ⇔ |z| > 4.59: an output unit "in saturation".
+# σ′(z) = a(1 − a) < 0.01 ⇔ a < (1 − √0.96)/2 = 0.010102 or a > 0.989898
+# ⇔ |z| > ln((1 + √0.96)/(1 − √0.96)) = 4.58486: an output unit "in saturation".
 SATURATION_THRESHOLD = 0.01
 # jax.random.key keeps 32 bits of a seed: 2**32 would silently be seed 0 again.
 MAX_SEED = 2**32 - 1
@@ -140,9 +141,10 @@ def saturation(
 ) -> tuple[jax.Array, jax.Array]:
     """Fractions of output units in saturation, and in saturation on the wrong side.
 
-    A unit is saturated when σ′(z) = a(1 − a) < ``threshold`` (0.01: a < 0.0102 or
-    a > 0.9898); it is confidently wrong when, in addition, |a − y| > ½. Those are the units
-    whose quadratic-loss gradient (a − y)σ′(z) nearly vanishes although the error is large.
+    A unit is saturated when σ′(z) = a(1 − a) < ``threshold`` (0.01: a < 0.010102 or
+    a > 0.989898, |z| > 4.58486); it is confidently wrong when, in addition, |a − y| > ½.
+    Those are the units whose quadratic-loss gradient (a − y)σ′(z) nearly vanishes although
+    the error is large.
 
     Args:
       z: output logits, any shape.

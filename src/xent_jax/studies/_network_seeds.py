@@ -7,7 +7,10 @@ Across seeds, with 95 % intervals, this module tests what that does and does not
 - ``sigmoid`` + ``ce``: per-output binary cross-entropy (the book's), ∂C/∂z_k = a_k − y_k;
 - ``softmax`` + ``ce``: C = −ln softmax(z)_y,  ∂C/∂z = softmax(z) − y;
 - ``linear`` + ``mse``: C = Σ_k ½(z_k − y_k)²,  ∂C/∂z_k = z_k − y_k: no σ′ at the output, so
-  the saturation argument does not apply (Hui & Belkin, ICLR 2021).
+  the saturation argument does not apply (Hui & Belkin, ICLR 2021);
+- ``softmax`` + ``squentropy``: C = −ln softmax(z)_y + (1/(K − 1))·Σ_{k≠y} z_k², cross-entropy
+  plus the mean square of the incorrect classes' logits (Hui, Belkin & Wright, ICML 2023),
+  ∂C/∂z_k = softmax(z)_k − y_k + 2z_k/(K − 1) for k ≠ y.
 
 Starts (:func:`start_params`): ``normal``; ``saturated``, output biases that saturate every
 output (sigmoid: +10 on every unit, a ≈ 0.99995; softmax, which ignores a uniform shift: +10
@@ -37,7 +40,13 @@ from xent_jax.errors import InputError
 from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.studies import _network as network
 
-PAIRINGS = (("sigmoid", "mse"), ("sigmoid", "ce"), ("softmax", "ce"), ("linear", "mse"))
+PAIRINGS = (
+    ("sigmoid", "mse"),
+    ("sigmoid", "ce"),
+    ("softmax", "ce"),
+    ("linear", "mse"),
+    ("softmax", "squentropy"),
+)
 STARTS = ("normal", "saturated", "saturated_hidden")
 # The two sigmoid rates are network.py's (the book's 1/6 heuristic); softmax takes the
 # cross-entropy's. Linear outputs: the square loss's Hessian in W₂ is E[hhᵀ] with h ∈ (0, 1)³⁰,
@@ -48,6 +57,8 @@ LEARNING_RATES = {
     ("sigmoid", "ce"): 0.5,
     ("softmax", "ce"): 0.5,
     ("linear", "mse"): 0.2,
+    # the square term's Hessian in W₂ is (2/9)·E[hhᵀ], largest eigenvalue ≈ 1.8: 0.5 is stable
+    ("softmax", "squentropy"): 0.5,
 }
 # σ′(±6) ≈ 2.5e-3: hidden units in saturation, but not so deep that nothing moves in 60 epochs.
 HIDDEN_BIAS = 6.0
@@ -58,7 +69,10 @@ def example_losses(output: str, loss: str, z: ArrayLike, y: ArrayLike) -> jax.Ar
     """Per-example loss of a pairing from logits z (n, 10) and one-hot targets y; shape (n,)."""
     z = jnp.asarray(z)
     if output == "softmax":
-        return softmax_cross_entropy(z, y, reduction="none", check_inputs=False)
+        ce = softmax_cross_entropy(z, y, reduction="none", check_inputs=False)
+        if loss == "squentropy":  # + (1/(K − 1))·Σ_{k≠y} z_k², the incorrect classes' squares
+            return ce + jnp.sum((1 - y) * jnp.square(z), axis=-1) / (z.shape[-1] - 1)
+        return ce
     if output == "linear":
         return jnp.sum(0.5 * jnp.square(z - y), axis=-1)  # ∂C/∂z = z − y
     unit = quadratic_from_logit if loss == "mse" else sigmoid_cross_entropy
@@ -187,6 +201,49 @@ class Condition:
                 for name in ("test_accuracy", "train_loss", "hidden_saturated")
             },
         }
+
+
+def paired_cost(base: Condition, other: Condition, level: float = ACCURACY_LEVEL) -> dict:
+    """What ``other``'s start costs against ``base``'s, paired by seed, in epochs to ``level``.
+
+    Per seed s, d_s = e_s(other) − e_s(base), e the first epoch with test accuracy ≥ ``level``;
+    the mean of d and its Student-t 95 % interval (a paired interval: a seed's split, batches
+    and shared weights are common to both runs and cancel in d). A seed on which either run
+    never reached the level has no d (censored); then the mean and interval are None, never a
+    statistic over the seeds that finished.
+
+    Returns:
+      JSON-ready: ``output``, ``loss``, ``start``, ``baseline``, ``differences`` (per seed, None
+      if censored), ``censored`` (count), ``mean``, ``interval`` ([lo, hi], None for one seed).
+    """
+    if base.seeds != other.seeds or (base.output, base.loss) != (other.output, other.loss):
+        raise InputError("paired_cost needs one pairing from two starts over the same seeds")
+    differences = [
+        None if a is None or b is None else b - a
+        for a, b in zip(base.epochs_to(level), other.epochs_to(level), strict=True)
+    ]
+    censored = differences.count(None)
+    mean, lo, hi = _stats(differences) if censored == 0 else (None, None, None)
+    return {
+        "output": other.output,
+        "loss": other.loss,
+        "start": other.start,
+        "baseline": base.start,
+        "differences": differences,
+        "censored": censored,
+        "mean": mean,
+        "interval": [lo, hi],
+    }
+
+
+def start_costs(conditions: Sequence[Condition], baseline: str = "normal") -> list[dict]:
+    """:func:`paired_cost` of every other start against ``baseline``, for each pairing."""
+    base = {(c.output, c.loss): c for c in conditions if c.start == baseline}
+    return [
+        paired_cost(base[c.output, c.loss], c)
+        for c in conditions
+        if c.start != baseline and (c.output, c.loss) in base
+    ]
 
 
 def train_seeds(

@@ -59,9 +59,11 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "xent_jax.sweep._survival": [
             "QUANTILES",
             "Quantile",
+            "epochs_at",
             "exact_starts",
             "quantile",
             "summarise",
+            "survival_at",
             "survival_curve",
         ],
     },
@@ -105,8 +107,10 @@ if TYPE_CHECKING:
     from xent_jax.sweep._survival import (
         QUANTILES,
         Quantile,
+        epochs_at,
         exact_starts,
         quantile,
         summarise,
+        survival_at,
         survival_curve,
     )

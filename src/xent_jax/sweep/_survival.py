@@ -6,7 +6,8 @@ seed's settings the cross-entropy finishes in 12.8 % of the grid, the quadratic 
 here every statistic keeps the censored cells:
 
 - the survival curve S(τ): the fraction of starts not yet escaped by gradient-flow time
-  τ = η × epochs, for τ up to η·E (beyond it nothing is known);
+  τ = η × epochs, for τ up to η·E (beyond it nothing is known); a figure may subsample it, a
+  number quoted at a given τ is read there exactly (:func:`survival_at`);
 - quantiles over all cells, with censored ones sorted last as "> E": the q-quantile is the
   ⌈q·n⌉-th smallest time; when that falls among the censored it is only a lower bound,
   reported as E with ``lower_bound`` set;
@@ -85,6 +86,49 @@ def survival_curve(
     found = np.sort(times[times != CENSORED])
     escaped = np.searchsorted(found, t, side="right")  # runs with event time ≤ t
     return t * float(learning_rate), 1.0 - escaped / times.size
+
+
+def epochs_at(flow_time: float, learning_rate: float) -> int:
+    """The epochs done by gradient-flow time τ = η × epochs: ⌊τ/η⌋, an exact multiple of η
+    counted as that epoch (τ = 0.3 at η = 0.1 is epoch 3, although 0.3/0.1 rounds below 3)."""
+    ratio = flow_time / learning_rate
+    nearest = round(ratio)
+    return int(nearest if abs(ratio - nearest) <= 1e-9 * max(1.0, ratio) else math.floor(ratio))
+
+
+def survival_at(
+    epochs: Any, learning_rate: float, horizon: int, flow_times: Sequence[float]
+) -> np.ndarray:
+    """S(τ) read at exactly the given flow times, not at the nearest sample of a curve.
+
+    A run escapes at flow time η·e (e its event epoch); it has not yet escaped at τ when
+    η·e > τ, i.e. e > ⌊τ/η⌋ (:func:`epochs_at`), or when it is censored (e = −1, the time is > E).
+
+    Args:
+      epochs: the event epochs of all runs, −1 for censored ones, any shape.
+      learning_rate: η, so that τ = η × epochs.
+      horizon: E, the epochs every run was given.
+      flow_times: the τ to read at, each in [0, η·E] (past the horizon S is unknown).
+
+    Returns:
+      S at each τ, float64 of shape (len(flow_times),).
+
+    Raises:
+      InputError: for bad epochs, or a τ outside [0, η·E].
+    """
+    times = _times(epochs)
+    found = np.sort(times[times != CENSORED])
+    out = []
+    for tau in flow_times:
+        if not 0 <= tau <= horizon * learning_rate or not math.isfinite(tau):
+            raise InputError(
+                f"flow time must lie in [0, {horizon * learning_rate:g}] (η × the {horizon} "
+                f"epochs run), got {tau!r}"
+            )
+        done = epochs_at(tau, learning_rate)
+        escaped = np.searchsorted(found, done, side="right")  # event epoch ≤ ⌊τ/η⌋
+        out.append((times.size - escaped) / times.size)
+    return np.asarray(out, np.float64)
 
 
 def summarise(
