@@ -210,9 +210,9 @@ def test_cli_json_and_files(tmp_path, capsys):
 
 
 def test_ctrl_c_between_segments_exits_130(tmp_path, capsys, monkeypatch):
-    import xent_jax.cli
+    from xent_jax.cli import _interrupt
 
-    monkeypatch.setattr(xent_jax.cli, "interrupt_requested", lambda: True)
+    monkeypatch.setattr(_interrupt, "interrupt_requested", lambda: True)
     out = tmp_path / "out"
     assert main(["label-noise", "--seeds", "1", "--epochs", "1", "--out", str(out)]) == 130
     assert "interrupted" in capsys.readouterr().err

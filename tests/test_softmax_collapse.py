@@ -177,9 +177,9 @@ def test_cli_json_files_and_bad_input(tmp_path, capsys):
 
 @pytest.mark.standard_promotion  # optax's Adam
 def test_ctrl_c_between_segments_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
-    import xent_jax.cli
+    from xent_jax.cli import _interrupt
 
-    monkeypatch.setattr(xent_jax.cli, "interrupt_requested", lambda: True)
+    monkeypatch.setattr(_interrupt, "interrupt_requested", lambda: True)
     out = tmp_path / "out"
     assert main(["collapse", "--epochs", "10", "--out", str(out)]) == 130
     assert "interrupted" in capsys.readouterr().err
