@@ -93,6 +93,7 @@ def sigmoid_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
     plain definition gives ∂C/∂z = −y·σ(−z) + (1 − y)·σ(z) = σ(z) − y.
     """
     check_unit_interval("y", y)
+    z, y = jnp.asarray(z), jnp.asarray(y)
     return y * jax.nn.softplus(-z) + (1 - y) * jax.nn.softplus(z)
 
 
@@ -154,5 +155,5 @@ def naive_neuron_cross_entropy_loss(
     :func:`neuron_cross_entropy_loss`.
     """
     check_unit_interval("y", y)
-    a = neuron(w, b, x)
+    a, y = neuron(w, b, x), jnp.asarray(y)
     return -(y * jnp.log(a) + (1 - y) * jnp.log(1 - a))

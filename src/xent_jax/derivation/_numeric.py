@@ -40,7 +40,7 @@ def antiderivative(a: ArrayLike, y: ArrayLike) -> jax.Array:
       it is within 3e-14 relative of the exact value rather than a few ulp for
       0.28 < a < 0.53, where XLA's log1p is up to ~130 ulp off (jax-ml/jax#39707).
     """
-    a = jnp.asarray(a)
+    a, y = jnp.asarray(a), jnp.asarray(y)
     # ln(1 − a) as log1p(−a): keeps its relative precision for small a
     return -(y * jnp.log(a) + (1 - y) * jnp.log1p(-a))
 
@@ -103,7 +103,7 @@ def integral_error(loss: Loss, a0: float, a1: float, y: float, points: int = 200
       The absolute gap; for :func:`antiderivative` it is Simpson's error, of order
       (a1 − a0)·h⁴·max|f⁗|/180 with h the step and f⁗ ≈ 24/a⁵ near a0 (24/(1 − a)⁵ near a1).
     """
-    a0, a1 = (float(v) for v in _outputs("the limits", [a0, a1]))
+    a0, a1 = (float(v) for v in _outputs("the limits", np.asarray([a0, a1])))
     if not a0 < a1:
         raise InputError(f"the limits must satisfy a0 < a1, got {a0} and {a1}")
     y = _validate.unit_interval("y", y)
@@ -114,7 +114,7 @@ def integral_error(loss: Loss, a0: float, a1: float, y: float, points: int = 200
     # The integrand in plain NumPy: independent of the JAX functions under test.
     numeric = simpson((grid - y) / (grid * (1 - grid)), a0, a1)
     with jax.enable_x64(True):
-        closed = float(loss(jnp.float64(a1), jnp.float64(y)) - loss(jnp.float64(a0), y))
+        closed = float(loss(jnp.float64(a1), jnp.float64(y)) - loss(jnp.float64(a0), jnp.float64(y)))
     return abs(numeric - closed)
 
 
@@ -190,7 +190,7 @@ def check_derivation(loss: Loss = antiderivative) -> tuple[NumericCheck, ...]:
             "derivative",
             "jax.grad of C in a against (a − y)/(a(1 − a)), a = 0.01 … 0.99 (99), "
             f"y = {_TARGETS_TEXT}: largest relative gap",
-            derivative_error(loss, outputs, _TARGETS),
+            derivative_error(loss, outputs, np.asarray(_TARGETS)),
             64 * eps,
         ),
         NumericCheck(
@@ -204,7 +204,7 @@ def check_derivation(loss: Loss = antiderivative) -> tuple[NumericCheck, ...]:
             "bias gradient",
             "jax.grad in b of C(σ(0.6·1 + b)) against σ(0.6 + b) − y, b = −20 … 20 (81), "
             f"y = {_TARGETS_TEXT}: largest gap",
-            bias_gradient_error(loss, biases, _TARGETS),
+            bias_gradient_error(loss, biases, np.asarray(_TARGETS)),
             64 * eps,
         ),
     )

@@ -94,7 +94,8 @@ def bad_smoothing(label_smoothing: ArrayLike) -> jax.Array | bool:
     """Traced ε outside [0, 1] (concrete ones were refused): poisons every element."""
     if not is_traced(label_smoothing):
         return False
-    return (label_smoothing < 0) | (label_smoothing > 1)
+    epsilon = jnp.asarray(label_smoothing)
+    return (epsilon < 0) | (epsilon > 1)
 
 
 def check_class_indices(target: Any, num_classes: int, ignore: int) -> None:
