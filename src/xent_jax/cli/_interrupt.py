@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 GRACE_SECONDS = 1.0  # from Ctrl-C to exit when a command has not stopped by itself
 INTERRUPTED = 130
@@ -39,8 +40,23 @@ def leave(status: int, line: str = "") -> None:
     os._exit(status)  # no interpreter teardown: nothing left to run inside XLA
 
 
+_farewell: list = [None]  # a command's own last line, when it has more to say
+
+
+def set_farewell(line: Callable[[], str] | None) -> None:
+    """What the watcher says when it ends a command that did not stop by itself (the sweep:
+    what it kept and how to continue); None for the plain line."""
+    _farewell[0] = line
+
+
 def give_up() -> None:
-    leave(INTERRUPTED, "xent-jax: interrupted")
+    line = "xent-jax: interrupted"
+    if _farewell[0] is not None:
+        try:
+            line = _farewell[0]()
+        except Exception:  # the exit must not fail: the plain line then
+            pass
+    leave(INTERRUPTED, line)
 
 
 # Each Ctrl-C is seen twice: by the watcher thread (through the wakeup fd, even while the main
