@@ -148,7 +148,7 @@ def _figure(result) -> bytes:
 
 def run_sweep(args: argparse.Namespace) -> int:
     from xent_jax._devices import use_all_cpu_cores
-    from xent_jax.cli._interrupt import interrupt_requested
+    from xent_jax.cli import _interrupt
 
     spec = build_spec(args)
     use_all_cpu_cores()  # before JAX's first computation
@@ -170,19 +170,19 @@ def run_sweep(args: argparse.Namespace) -> int:
             on_plan=show_plan,
             on_chunk=None if bar is None else bar.update,
             notify=lambda line: print(f"xent-jax: {line}", file=sys.stderr),
-            should_stop=interrupt_requested,
+            should_stop=_interrupt.interrupt_requested,
         )
     except directory.OutputInTheWay as error:
-        raise InputError(f"{error}; use --resume to continue it or --force to replace it") from None
+        raise InputError(f"{error}; {advice(error.remedy)}") from None
     except directory.SweepInterrupted as stopped:
         if bar is not None:
             bar.close()
         print(
-            f"xent-jax: interrupted: {stopped.kept} finished chunks kept in {args.out}; "
-            "continue with --resume",
+            f"xent-jax: {_interrupt.stop_word()}: {stopped.kept} finished chunks kept in "
+            f"{args.out}; continue with --resume",
             file=sys.stderr,
         )
-        return 130
+        return _interrupt.stop_status()
     if bar is not None:
         bar.close()
     if args.json:
@@ -190,6 +190,25 @@ def run_sweep(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(format_summary(summary, args.out))
     return 0
+
+
+def advice(remedy: str) -> str:
+    """What would let a refused sweep go on (the library's remedy, in the options' words)."""
+    from xent_jax.sweep import _directory as directory
+
+    return {
+        directory.RESUME_OR_FORCE: "use --resume to continue it or --force to replace it",
+        directory.FORCE: "it cannot be continued; use --force to replace it",
+        directory.BESIDE: "it holds no sweep: use --force to write one beside its files, or "
+        "choose another --out",
+        directory.SAME_SETTINGS: "give its settings to continue it, or --force to replace it",
+        directory.SAME_LAYOUT: (
+            "continue it on that device layout (on a CPU: XLA_FLAGS="
+            "--xla_force_host_platform_device_count=N), or use --force to replace it"
+        ),
+        directory.WAIT: "wait until it has finished, or stop it",
+        directory.MOVE: "move it out of the way, or choose another --out",
+    }.get(remedy, "use --resume to continue it or --force to replace it")
 
 
 CALIBRATE_ABOVE = 2**31  # config-epochs: a smaller sweep takes seconds, not worth timing

@@ -30,6 +30,7 @@ from xent_jax import _validate
 from xent_jax._descent import descend
 from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.studies import _network as network
+from xent_jax.studies import _settings as study_settings
 
 METHODS = ("ce", "ce_label_smoothing", "quadratic", "focal")
 LABEL_SMOOTHING = 0.1
@@ -121,7 +122,7 @@ class CalibrationSettings:
     batch_size: int = 10
 
     def __post_init__(self):
-        _validate.at_least("epochs", self.epochs, 1)
+        study_settings.network_epochs(self.epochs)
         network.check_seed("seed", self.seed)
         _validate.at_least("batch size", self.batch_size, 1)
 

@@ -33,6 +33,7 @@ from jax.typing import ArrayLike
 from xent_jax import _validate
 from xent_jax.core._neuron import quadratic_from_logit, sigmoid_cross_entropy, sigmoid_prime
 from xent_jax.errors import InputError
+from xent_jax.studies import _settings as study_settings
 from xent_jax.studies._digits import Digits, load_digits
 
 SIZES = (64, 30, 10)
@@ -70,7 +71,7 @@ class NetworkSettings:
     batch_size: int = 10
 
     def __post_init__(self):
-        _validate.at_least("epochs", self.epochs, 1)
+        study_settings.network_epochs(self.epochs)
         check_seed("seed", self.seed)
         _validate.at_least("batch size", self.batch_size, 1)
 
@@ -337,7 +338,7 @@ def train_network(
     config = {
         "loss": _validate.choice("loss", loss, NETWORK_LOSSES),
         "init": _validate.choice("init", init, INITS),
-        "epochs": _validate.at_least("epochs", epochs, 1),
+        "epochs": study_settings.network_epochs(epochs),
         "seed": check_seed("seed", seed),
         "learning_rate": _validate.positive(
             "learning rate",

@@ -39,6 +39,7 @@ from xent_jax.core._neuron import quadratic_from_logit, sigmoid_cross_entropy, s
 from xent_jax.errors import InputError
 from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.studies import _network as network
+from xent_jax.studies import _settings as study_settings
 
 PAIRINGS = (
     ("sigmoid", "mse"),
@@ -132,7 +133,7 @@ class SeedSettings:
 
     def __post_init__(self):
         _validate.at_least("seeds", self.seeds, 1)
-        _validate.at_least("epochs", self.epochs, 1)
+        study_settings.network_epochs(self.epochs)
         network.check_seed("seed", self.first_seed)
         network.check_seed("last seed", self.first_seed + self.seeds - 1)
         _validate.at_least("batch size", self.batch_size, 1)

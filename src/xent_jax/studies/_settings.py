@@ -13,6 +13,15 @@ from xent_jax.core import _seed as seed
 from xent_jax.errors import InputError
 
 MAX_STUDY_EPOCHS = 1_000_000  # per run of the learning-rate study: τ / η epochs, each recorded
+# The network studies (network, its seeds, calibration) record every epoch and draw one batch
+# key per epoch up front: 10⁵ epochs of the 64–30–10 network are hours of training already.
+MAX_NETWORK_EPOCHS = 100_000
+
+
+def network_epochs(value) -> int:
+    """Epochs of a network study: an int in [1, ``MAX_NETWORK_EPOCHS``], else InputError."""
+    epochs = _validate.at_least("epochs", value, 1)
+    return _validate.at_most("epochs", epochs, MAX_NETWORK_EPOCHS, "every epoch is recorded")
 
 
 @dataclasses.dataclass(frozen=True)
