@@ -75,6 +75,8 @@ class DirectoryLock:
                 raise OutputInTheWay(
                     f"{where} is a symbolic link; not following it", MOVE
                 ) from None
+            if error.errno == errno.EISDIR:
+                raise OutputInTheWay(f"{where} is not a regular file", MOVE) from None
             raise OutputInTheWay(f"cannot open the lock {where}: {error.strerror}", MOVE) from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
