@@ -199,8 +199,8 @@ def advice(remedy: str) -> str:
     return {
         directory.RESUME_OR_FORCE: "use --resume to continue it or --force to replace it",
         directory.FORCE: "it cannot be continued; use --force to replace it",
-        directory.BESIDE: "it holds no sweep: use --force to write one beside its files, or "
-        "choose another --out",
+        directory.BESIDE: "use --force to write the sweep beside its files, or choose "
+        "another --out",
         directory.SAME_SETTINGS: "give its settings to continue it, or --force to replace it",
         directory.SAME_LAYOUT: (
             "continue it on that device layout (on a CPU: XLA_FLAGS="

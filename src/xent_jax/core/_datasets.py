@@ -173,11 +173,9 @@ def _read_csv(path: Path) -> Samples:
     return from_pairs([[row[order[0]], row[order[1]]] if len(row) == 2 else row for row in rows])
 
 
-def _is_file(text: str) -> bool:
-    try:
-        return Path(text).is_file()
-    except (OSError, ValueError):  # a name too long, a NUL byte
-        return False
+def _exists(text: str) -> bool:
+    """Whether ``text`` names something (a file, or what ``_read_csv`` refuses to read)."""
+    return os.path.exists(text)  # False also for a name too long or with a NUL byte
 
 
 def _looks_like_a_path(text: str) -> bool:
@@ -188,7 +186,7 @@ def _from_text(data: str) -> Samples:
     text = data.strip()
     if text in BUILTIN:
         return BUILTIN[text]
-    pairs, is_file = _pairs_in_text(text), _is_file(text)
+    pairs, is_file = _pairs_in_text(text), _exists(text)
     if pairs is not None and is_file:
         raise InputError(
             f"data {data!r} is both samples x:y and a file; write ./{text} for the file"
