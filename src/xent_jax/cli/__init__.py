@@ -85,10 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         _extras.require(args.command)  # a missing optional extra: one line, nothing created
         status = int(args.run(args) or 0)
-        if _interrupt.requested():  # a real Ctrl-C: leave before the teardown can hang
-            if status == 0:  # it finished in spite of Ctrl-C: still say it was interrupted
+        if _interrupt.requested():  # a real Ctrl-C or SIGTERM: leave before the teardown hangs
+            if status == 0:  # it finished in spite of the signal: still say it was stopped
                 _interrupt.give_up()
-            _interrupt.leave(status)
+            _interrupt.leave(
+                _interrupt.stop_status() if status == _interrupt.INTERRUPTED else status
+            )
         return status
     except (UsageError, InputError) as error:
         print(f"xent-jax: error: {error}", file=sys.stderr)

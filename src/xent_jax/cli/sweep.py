@@ -140,9 +140,10 @@ def resume_command(args: argparse.Namespace) -> str:
 def interrupted_line(args: argparse.Namespace, kept: int | None) -> str:
     """What an interrupted sweep says: what it kept, and how to continue."""
     what = "finished chunks" if kept is None else f"{kept} finished chunks"
+    where = os.path.join(args.out, STORE)
     return (
-        f"xent-jax: interrupted: {what} kept in {os.path.join(args.out, STORE)}; continue "
-        f"with: {resume_command(args)}"
+        f"xent-jax: {_interrupt.stop_word()}: {what} kept in {where}; continue with: "
+        f"{resume_command(args)}"
     )
 
 
@@ -185,12 +186,12 @@ def run_sweep(args: argparse.Namespace) -> int:
             should_stop=_interrupt.interrupt_requested,
         )
     except directory.OutputInTheWay as error:
-        raise InputError(f"{error}; use --resume to continue it or --force to replace it") from None
+        raise InputError(f"{error}; {advice(error.remedy)}") from None
     except directory.SweepInterrupted as stopped:
         if bar is not None:
             bar.close()
         print(interrupted_line(args, stopped.kept), file=sys.stderr)
-        return 130
+        return _interrupt.stop_status()
     finally:
         _interrupt.set_farewell(None)
     if bar is not None:
@@ -200,6 +201,25 @@ def run_sweep(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(format_summary(summary, args.out))
     return 0
+
+
+def advice(remedy: str) -> str:
+    """What would let a refused sweep go on (the library's remedy, in the options' words)."""
+    from xent_jax.sweep import _directory as directory
+
+    return {
+        directory.RESUME_OR_FORCE: "use --resume to continue it or --force to replace it",
+        directory.FORCE: "it cannot be continued; use --force to replace it",
+        directory.BESIDE: "use --force to write the sweep beside its files, or choose "
+        "another --out",
+        directory.SAME_SETTINGS: "give its settings to continue it, or --force to replace it",
+        directory.SAME_LAYOUT: (
+            "continue it on that device layout (on a CPU: XLA_FLAGS="
+            "--xla_force_host_platform_device_count=N), or use --force to replace it"
+        ),
+        directory.WAIT: "wait until it has finished, or stop it",
+        directory.MOVE: "move it out of the way, or choose another --out",
+    }.get(remedy, "use --resume to continue it or --force to replace it")
 
 
 CALIBRATE_ABOVE = 2**31  # config-epochs: a smaller sweep takes seconds, not worth timing

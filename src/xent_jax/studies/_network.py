@@ -33,6 +33,7 @@ from jax.typing import ArrayLike
 from xent_jax import _validate
 from xent_jax.core._neuron import quadratic_from_logit, sigmoid_cross_entropy, sigmoid_prime
 from xent_jax.errors import InputError
+from xent_jax.studies import _settings as study_settings
 from xent_jax.studies._digits import Digits, load_digits
 
 # re-exported: the settings live JAX-free in _settings, for the command line's help
@@ -318,7 +319,7 @@ def train_network(
     config = {
         "loss": _validate.choice("loss", loss, NETWORK_LOSSES),
         "init": _validate.choice("init", init, INITS),
-        "epochs": _validate.at_least("epochs", epochs, 1),
+        "epochs": study_settings.network_epochs(epochs),
         "seed": check_seed("seed", seed),
         "learning_rate": _validate.positive(
             "learning rate",

@@ -20,6 +20,15 @@ from xent_jax.errors import InputError
 MAX_STUDY_EPOCHS = 1_000_000  # per run of the learning-rate study: τ / η epochs, each recorded
 # jax.random.key keeps 32 bits of a seed: 2**32 would silently be seed 0 again.
 MAX_SEED = 2**32 - 1
+# The network studies (network, its seeds, calibration) record every epoch and draw one batch
+# key per epoch up front: 10⁵ epochs of the 64–30–10 network are hours of training already.
+MAX_NETWORK_EPOCHS = 100_000
+
+
+def network_epochs(value) -> int:
+    """Epochs of a network study: an int in [1, ``MAX_NETWORK_EPOCHS``], else InputError."""
+    epochs = _validate.at_least("epochs", value, 1)
+    return _validate.at_most("epochs", epochs, MAX_NETWORK_EPOCHS, "every epoch is recorded")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +113,7 @@ class NetworkSettings:
     batch_size: int = 10
 
     def __post_init__(self):
-        _validate.at_least("epochs", self.epochs, 1)
+        network_epochs(self.epochs)
         check_seed("seed", self.seed)
         _validate.at_least("batch size", self.batch_size, 1)
 
@@ -123,7 +132,7 @@ class SeedSettings:
 
     def __post_init__(self):
         _validate.at_least("seeds", self.seeds, 1)
-        _validate.at_least("epochs", self.epochs, 1)
+        network_epochs(self.epochs)
         check_seed("seed", self.first_seed)
         check_seed("last seed", self.first_seed + self.seeds - 1)
         _validate.at_least("batch size", self.batch_size, 1)
@@ -142,7 +151,7 @@ class CalibrationSettings:
     batch_size: int = 10
 
     def __post_init__(self):
-        _validate.at_least("epochs", self.epochs, 1)
+        network_epochs(self.epochs)
         check_seed("seed", self.seed)
         _validate.at_least("batch size", self.batch_size, 1)
 
