@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         counterpoints,
         demo,
         derive,
+        explore,
         label_noise,
         learning_rate,
         network,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         counterpoints,
         label_noise,
         collapse,
+        explore,
     ):
         module.register(commands)
     return parser
