@@ -8,6 +8,7 @@ line and status 2; Ctrl-C stops the server and exits with 130.
 import argparse
 import errno
 import logging
+import signal
 import webbrowser
 
 from xent_jax.errors import InputError
@@ -70,6 +71,7 @@ def run_explore(args: argparse.Namespace) -> int:
     origins = [f"{name}:{port}" for name in ("localhost", LOCAL, host)]
     if host in ("0.0.0.0", "::"):
         origins.append(f"*:{port}")
+    ctrl_c = signal.getsignal(signal.SIGINT)
     try:
         server = pn.serve(
             {"/": session},
@@ -89,6 +91,7 @@ def run_explore(args: argparse.Namespace) -> int:
         if error.errno == errno.EADDRNOTAVAIL:
             raise InputError(f"cannot listen on {host!r}: not an address of this machine") from None
         raise
+    signal.signal(signal.SIGINT, ctrl_c)  # Panel installs its own; Ctrl-C is the command line's
     default = ExplorerState()  # compiled before the page is offered: the first view is quick
     compute.runs(default)
     compute.atlas(default)
