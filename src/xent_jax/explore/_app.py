@@ -77,8 +77,8 @@ class Explorer:
         self._build_controls()
         self.run_figures = RunFigures(EXPLORED_LOSSES)
         self.atlas_figures = AtlasFigures(EXPLORED_LOSSES, self.click)
-        self.reading = pn.pane.HTML("", sizing_mode="stretch_width", styles={"font-size": "20px"})
-        self.numbers = pn.pane.HTML("", width=330, styles={"font-size": FONT})
+        self.reading = pn.pane.HTML("", sizing_mode="stretch_width", styles={"font-size": "19px"})
+        self.numbers = pn.pane.HTML("", width=380, styles={"font-size": FONT})
         self.notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
         self.layout = self._layout()
         self._pending = {"runs", "atlas"}

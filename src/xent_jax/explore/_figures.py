@@ -45,7 +45,7 @@ class RunFigures:
     """The output (or mean error), loss and |∂C̄/∂b| of each loss's run, over epochs or τ,
     its takeoff (dashed) and half-error (dotted) epochs marked."""
 
-    def __init__(self, losses: tuple[str, ...], width: int = 420, height: int = 300) -> None:
+    def __init__(self, losses: tuple[str, ...], width: int = 420, height: int = 270) -> None:
         self.losses = losses
         self.colour = colours(losses)
         self.sources = {
@@ -84,12 +84,13 @@ class RunFigures:
                     self.spans.setdefault((loss, field), []).append(span)
             self.figures.append(_style(fig))
         legend = self.figures[0].legend[0]
-        legend.label_text_font_size = SIZES["legend"]
-        legend.location = "bottom_left"
-        self.figures[0].add_layout(
-            Title(text="dashed: takeoff, dotted: half error", text_font_size=SIZES["ticks"]),
-            "above",
+        legend.update(
+            label_text_font_size=SIZES["legend"], orientation="horizontal", margin=0, padding=2
         )
+        self.figures[0].add_layout(legend, "above")  # outside the curves, whatever they do
+        notes = ("dashed: takeoff, dotted: half error", "b moves by η × this each epoch")
+        for fig, note in zip(self.figures[1:], notes, strict=True):  # one line above each
+            fig.add_layout(Title(text=note, text_font_size=SIZES["ticks"]), "above")
 
     def draw(self, runs: Mapping[str, Any], state: ExplorerState) -> None:
         """Put each run's curves in, over epochs or τ = η × epochs."""
@@ -132,8 +133,8 @@ class AtlasFigures:
         self.subtitles = []
         for loss in losses:
             fig = figure(
-                width=450,
-                height=420,
+                width=430,
+                height=390,
                 tools="",
                 x_range=Range1d(-4, 4),
                 y_range=Range1d(-4, 4),
