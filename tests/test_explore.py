@@ -3,8 +3,10 @@ the independent NumPy loop), its atlas against the sweep, bad input, no recompil
 continuous controls, and superseded changes dropped."""
 
 import math
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ pn = pytest.importorskip("panel")
 from xent_jax.explore import _app as app  # noqa: E402  (needs Panel)
 
 STATE = explore.ExplorerState
+DOC = Path(__file__).resolve().parents[1] / "docs" / "explore.md"
 
 
 def _same_run(mine, theirs):
@@ -279,6 +282,25 @@ def test_the_reading_line():
     assert format_reading(censored) == (
         "cross-entropy: still accelerating after 300 epochs, error not halved within 300 epochs"
     )
+
+
+def test_the_documented_reading_is_the_explorers():
+    from test_training import numpy_run
+
+    s = STATE.from_query("w0=2&b0=2&one_eta=1&tau=1")  # the screenshot's settings
+    runs, atlas = compute.runs(s), compute.atlas(s)
+    summaries = {loss: run.summary() for loss, run in runs.items()}
+    line = format_reading(summaries, True, atlas.reached("half_error"))
+    quoted = re.sub(r"\s*\n\s*>\s*", " ", DOC.read_text())
+    assert line in " ".join(quoted.split())
+    for loss, run in runs.items():  # its epochs, from the independent loop
+        _, takeoff, half = numpy_run(loss, "autodiff", "sgd", 2.0, 2.0, 1.0, 0.0, 0.15, 300)
+        assert (run.takeoff_epoch, run.half_error_epoch) == (takeoff, half)
+    # the counter-case: the cross-entropy's censored starts are the already-right corner
+    w, b = np.meshgrid(*atlas.spec.axes())
+    censored = atlas.half_error_epoch["ce"] == -1
+    assert np.all((w + b)[censored] <= -4.5) and np.all((w + b)[~censored] > -4.5)
+    assert "z0 = w0 + b0 ≤ −4.5" in quoted
 
 
 @pytest.mark.slow

@@ -88,9 +88,10 @@ class RunFigures:
             label_text_font_size=SIZES["legend"], orientation="horizontal", margin=0, padding=2
         )
         self.figures[0].add_layout(legend, "above")  # outside the curves, whatever they do
-        notes = ("dashed: takeoff, dotted: half error", "b moves by η × this each epoch")
-        for fig, note in zip(self.figures[1:], notes, strict=True):  # one line above each
-            fig.add_layout(Title(text=note, text_font_size=SIZES["ticks"]), "above")
+        self.notes = [Title(text="dashed: takeoff, dotted: half error"), Title(text="")]
+        for fig, note in zip(self.figures[1:], self.notes, strict=True):  # one line above each
+            note.text_font_size = SIZES["ticks"]
+            fig.add_layout(note, "above")
 
     def draw(self, runs: Mapping[str, Any], state: ExplorerState) -> None:
         """Put each run's curves in, over epochs or τ = η × epochs."""
@@ -99,6 +100,10 @@ class RunFigures:
         self.figures[0].title.text = "mean error ē = (1/N) Σ|aᵢ − yᵢ|" if several else "output a"
         step = "book's step in b" if state.rule == "book" else "∂C̄/∂b"
         self.figures[2].title.text = f"|{step}| (log scale)"
+        plain = state.optimizer == "sgd"
+        self.notes[1].text = (
+            "b moves by η × this each epoch" if plain else f"what {state.optimizer} is fed"
+        )
         for fig in self.figures:
             fig.xaxis.axis_label = "flow time τ = η × epochs" if state.flow_time else "epochs"
         for loss, run in runs.items():
