@@ -93,6 +93,16 @@ def test_a_bad_url_names_the_value(query, message):
     assert str(error.value) == message
 
 
+def test_data_is_never_read_from_a_path(tmp_path):
+    # a page, perhaps opened to the network, must not read the server's files
+    secret = tmp_path / "secret.csv"
+    secret.write_text("x,y\n1,0\n")
+    for query in (f"data={secret}", "data=/etc/passwd"):
+        with pytest.raises(InputError, match="data must be x:y,x:y,… or one of seed") as error:
+            STATE.from_query(query)
+        assert "1,0" not in str(error.value)
+
+
 def test_unknown_url_keys_are_ignored_and_missing_ones_default():
     assert STATE.from_query("utm_source=slides&w0=1") == STATE(w0=1.0).check()
 

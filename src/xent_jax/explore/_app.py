@@ -117,6 +117,8 @@ class Explorer:
 
     def click(self, w0: float, b0: float) -> None:
         """A click on the atlas at (w0, b0): the nearest start of its grid becomes the run."""
+        if self.atlas is None:  # served, before the first atlas is computed
+            return
         w, b = self.atlas.nearest(w0, b0)
         with self._hold():
             self.controls["w0"].value = w

@@ -97,6 +97,11 @@ class ExplorerState:
         """
         epochs = _validate.at_least("epochs", self.epochs, 1)
         _validate.at_most("epochs", epochs, MAX_EPOCHS, "the explorer's limit")
+        if self.data.strip() not in datasets.BUILTIN and ":" not in self.data:
+            # never a path: a page (perhaps on the network) must not read the server's files
+            raise InputError(
+                f"data must be x:y,x:y,… or one of {', '.join(datasets.BUILTIN)}, got {self.data!r}"
+            )
         settings = RunSettings.build(
             EXPLORED_LOSSES,
             learning_rate=self.rates(),
