@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         counterpoints,
         demo,
         derive,
+        explore,
         label_noise,
         learning_rate,
         network,
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         counterpoints,
         label_noise,
         collapse,
+        explore,
     ):
         module.register(commands)
     return parser

@@ -13,6 +13,7 @@ from xent_jax.errors import InputError
 EXTRAS = {
     "symbolic": (("sympy", "SymPy"),),
     "network": (("sklearn", "scikit-learn"), ("scipy", "SciPy")),
+    "explore": (("panel", "Panel"),),
 }
 # command -> the extra it needs
 NEEDS = {
@@ -20,6 +21,7 @@ NEEDS = {
     "network": "network",
     "calibration": "network",
     "label-noise": "network",
+    "explore": "explore",
 }
 
 
