@@ -8,32 +8,11 @@ import jax
 import numpy as np
 import pytest
 
+from oracles import network_loss_and_grads, network_sgd, sigmoid
 from xent_jax.cli import main
 from xent_jax.plots import network as plots
 from xent_jax.studies import _network as network
 from xent_jax.studies import _network_seeds as network_seeds
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def numpy_loss_and_grads(params, x, y, loss):
-    """Plain NumPy float64 forward and backward pass (hand-written backprop)."""
-    w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in params)
-    h = sigmoid(x @ w1 + b1)
-    z = h @ w2 + b2
-    a = sigmoid(z)
-    n = x.shape[0]
-    if loss == "mse":
-        value = np.sum(0.5 * (a - y) ** 2) / n
-        delta2 = (a - y) * a * (1 - a)  # ∂C/∂z keeps σ′
-    else:
-        value = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / n
-        delta2 = a - y  # σ′ cancels
-    delta1 = (delta2 @ w2.T) * h * (1 - h)
-    grads = (x.T @ delta1 / n, delta1.sum(0) / n, h.T @ delta2 / n, delta2.sum(0) / n)
-    return value, grads
 
 
 def random_params(seed, init):
@@ -49,7 +28,7 @@ def test_loss_and_gradients_match_numpy_backprop(loss, init):
     x = rng.uniform(0, 1, (7, 64))
     y = np.eye(10)[rng.integers(0, 10, 7)]
     params = random_params(3, init)
-    expected_value, expected_grads = numpy_loss_and_grads(params, x, y, loss)
+    expected_value, expected_grads = network_loss_and_grads(params, x, y, loss=loss)
     with jax.enable_x64(True):
         value, grads = jax.value_and_grad(network.network_loss)(params, x, y, loss)
     assert float(value) == pytest.approx(expected_value, rel=1e-12)
@@ -119,13 +98,9 @@ def test_full_batch_training_matches_numpy_gradient_descent():
     run = network.train_network("mse", "saturated", epochs=3, seed=0, batch_size=n, data=data)
     # the same start, replayed: train_network splits key(seed) into (init, batches)
     init_key, _ = jax.random.split(jax.random.key(0))
-    params = [np.asarray(p, np.float64) for p in network.init_params(init_key, "saturated")]
+    params = network.init_params(init_key, "saturated")
     x, y = data.x_train.astype(np.float64), data.y_train.astype(np.float64)
-    losses = []
-    for _ in range(4):
-        value, grads = numpy_loss_and_grads(params, x, y, "mse")
-        losses.append(value)
-        params = [p - 3.0 * g for p, g in zip(params, grads, strict=True)]
+    losses = network_sgd(params, x, y, 3.0, [[np.arange(n)]] * 3, loss="mse")
     np.testing.assert_allclose(run.history.train_loss, losses, rtol=1e-5)
 
 
@@ -206,25 +181,6 @@ def test_figures_have_titles_labels_and_legends():
 # --- many seeds: four pairings, three starts (network_seeds) ----------------------------------
 
 
-def numpy_pairing_loss_and_grads(params, x, y, output):
-    """NumPy float64 backprop for the softmax + CE and linear + square pairings."""
-    w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in params)
-    h = sigmoid(x @ w1 + b1)
-    z = h @ w2 + b2
-    n = x.shape[0]
-    if output == "softmax":
-        p = np.exp(z - z.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        value = -np.sum(y * np.log(p)) / n
-        delta2 = p - y  # ∂C/∂z = softmax(z) − y
-    else:
-        value = np.sum(0.5 * (z - y) ** 2) / n
-        delta2 = z - y  # no σ′ at a linear output
-    delta1 = (delta2 @ w2.T) * h * (1 - h)
-    grads = (x.T @ delta1 / n, delta1.sum(0) / n, h.T @ delta2 / n, delta2.sum(0) / n)
-    return value, grads
-
-
 @pytest.mark.parametrize("output", ["softmax", "linear"])
 def test_new_pairings_match_numpy_backprop(output):
     rng = np.random.default_rng(4)
@@ -236,7 +192,7 @@ def test_new_pairings_match_numpy_backprop(output):
         z = network.output_logits(p, x)
         return network_seeds.example_losses(output, "mse" if output == "linear" else "ce", z, y)
 
-    expected_value, expected_grads = numpy_pairing_loss_and_grads(params, x, y, output)
+    expected_value, expected_grads = network_loss_and_grads(params, x, y, output)
     with jax.enable_x64(True):
         value, grads = jax.value_and_grad(lambda p: loss(p).mean())(params)
     assert float(value) == pytest.approx(expected_value, rel=1e-12)
@@ -298,13 +254,8 @@ def test_new_pairings_train_as_numpy_sgd_on_the_same_batches(seed_conditions):
         if c.output == "sigmoid" or c.start != "saturated":
             continue
         start = network_seeds.start_params(init_key, "saturated", c.output)
-        params = [np.asarray(p, np.float64) for p in start]
-        losses = [numpy_pairing_loss_and_grads(params, x, y, c.output)[0]]
-        for order in orders:
-            for batch in order[: len(x) // 10 * 10].reshape(-1, 10):
-                _, grads = numpy_pairing_loss_and_grads(params, x[batch], y[batch], c.output)
-                params = [p - c.learning_rate * g for p, g in zip(params, grads, strict=True)]
-            losses.append(numpy_pairing_loss_and_grads(params, x, y, c.output)[0])
+        batches = [order[: len(x) // 10 * 10].reshape(-1, 10) for order in orders]
+        losses = network_sgd(start, x, y, c.learning_rate, batches, c.output)
         np.testing.assert_allclose(c.train_loss[c.seeds.index(seed)], losses, rtol=1e-4)
 
 
