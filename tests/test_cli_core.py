@@ -158,6 +158,7 @@ def test_unbounded_or_bad_work_is_refused_up_front(argv, needle, capsys):
     assert len(err) == 1 and needle in err[0]
 
 
+@pytest.mark.slow
 def test_gradients_table(capsys):
     assert main(["gradients", "--json", "--z-min", "-8", "--z-max", "8", "--steps", "5"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -169,6 +170,7 @@ def test_gradients_table(capsys):
     assert "σ′(z)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_demo_writes_figures_and_summary(tmp_path, capsys):
     out = tmp_path / "nested" / "out"
     assert main(["demo", "--out", str(out)]) == 0
@@ -195,6 +197,7 @@ def test_demo_output_directory_that_cannot_be_created(tmp_path, capsys):
     assert blocker.read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_module_entry_point_and_unknown_command():
     done = subprocess.run(
         [sys.executable, "-m", "xent_jax", "nonsense"], capture_output=True, text=True

@@ -34,6 +34,7 @@ def test_one_sample_sweep_is_a_one_dimensional_recursion_in_z0(loss, x):
         assert np.array_equal(got < 0, expected < 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_one_sample_maps_depend_on_the_start_only_through_z0(optimizer):
     # x = 2 on a grid of step ½: z0 = 2·w0 + b0 repeats exactly (dyadic), and every start with
@@ -56,7 +57,15 @@ def test_one_sample_maps_depend_on_the_start_only_through_z0(optimizer):
     assert shared > 10
 
 
-@pytest.mark.parametrize("data", ["pull", "separable", "overlap", "0.3:0.2,-1.2:0.9,2:0.4"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "pull",
+        pytest.param("separable", marks=pytest.mark.slow),
+        pytest.param("overlap", marks=pytest.mark.slow),
+        "0.3:0.2,-1.2:0.9,2:0.4",
+    ],
+)
 @pytest.mark.parametrize("loss", ["mse", "ce"])
 def test_data_sweep_matches_independent_numpy_loop(loss, data):
     samples = datasets.load(data)

@@ -36,6 +36,7 @@ def test_loss_and_gradients_match_numpy_backprop(loss, init):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-9, atol=1e-300)
 
 
+@pytest.mark.slow
 def test_output_gradient_is_a_minus_y_for_ce_and_carries_sigma_prime_for_mse():
     rng = np.random.default_rng(2)
     x = rng.uniform(0, 1, (1, 64))
@@ -92,6 +93,7 @@ def test_missing_scikit_learn_is_a_clear_error(monkeypatch):
         network.load_digits()
 
 
+@pytest.mark.slow
 def test_full_batch_training_matches_numpy_gradient_descent():
     data = network.load_digits(seed=0)
     n = len(data.x_train)
@@ -104,6 +106,7 @@ def test_full_batch_training_matches_numpy_gradient_descent():
     np.testing.assert_allclose(run.history.train_loss, losses, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_saturated_quadratic_run_slows_but_does_not_stop():
     runs = {(r.config["loss"], r.config["init"]): r for r in network.compare_losses(epochs=2)}
     mse, ce = runs["mse", "saturated"].history, runs["ce", "saturated"].history
@@ -115,6 +118,7 @@ def test_saturated_quadratic_run_slows_but_does_not_stop():
     assert mse.train_loss[2] > 0.99 * mse.train_loss[0]
 
 
+@pytest.mark.slow
 def test_runs_are_deterministic_for_a_seed():
     first = network.train_network("ce", "normal", epochs=2, seed=7)
     second = network.train_network("ce", "normal", epochs=2, seed=7)
@@ -136,6 +140,7 @@ def test_bad_arguments_raise_value_error(kwargs, match):
         network.train_network(**kwargs)
 
 
+@pytest.mark.slow
 def test_cli_json_shape_and_files(tmp_path, capsys):
     out = tmp_path / "nested" / "out"
     assert main(["network", "--out", str(out), "--json", "--epochs", "2", "--seed", "0"]) == 0
@@ -169,6 +174,7 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, args):
     assert (tmp_path / "FILE").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_figures_have_titles_labels_and_legends():
     runs = network.compare_losses(epochs=2)
     for fig in (plots.curves_figure(runs), plots.saturation_figure(runs)):
@@ -181,6 +187,7 @@ def test_figures_have_titles_labels_and_legends():
 # --- many seeds: four pairings, three starts (network_seeds) ----------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output", ["softmax", "linear"])
 def test_new_pairings_match_numpy_backprop(output):
     rng = np.random.default_rng(4)
@@ -200,6 +207,7 @@ def test_new_pairings_match_numpy_backprop(output):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-9, atol=1e-300)
 
 
+@pytest.mark.slow
 def test_saturated_starts_saturate_every_output_and_hidden_unit():
     key = jax.random.key(0)
     x = network.load_digits(0).x_train.astype(np.float64)
@@ -233,6 +241,7 @@ def seed_conditions():
     return network_seeds.train_seeds(network_seeds.SeedSettings(seeds=2, epochs=2))
 
 
+@pytest.mark.slow
 def test_each_vmapped_seed_is_the_single_seed_run(seed_conditions):
     for c in seed_conditions:
         if c.output != "sigmoid" or c.start == "saturated_hidden":
@@ -243,6 +252,7 @@ def test_each_vmapped_seed_is_the_single_seed_run(seed_conditions):
             np.testing.assert_allclose(c.train_loss[i], single.train_loss, rtol=2e-5)
 
 
+@pytest.mark.slow
 def test_new_pairings_train_as_numpy_sgd_on_the_same_batches(seed_conditions):
     seed = 1
     data = network.load_digits(seed)
@@ -273,6 +283,7 @@ def test_epochs_to_90_and_summary_from_hand_built_curves():
     assert s["final_test_accuracy_mean"] == pytest.approx((0.97 + 0.91 + 0.3) / 3)
 
 
+@pytest.mark.slow
 def test_seeds_figure_draws_the_per_seed_curves_and_their_mean(seed_conditions):
     fig = plots.seeds_figure(seed_conditions)
     assert len(fig.axes) == 12 and fig._suptitle.get_text()
@@ -290,6 +301,7 @@ def test_seeds_figure_draws_the_per_seed_curves_and_their_mean(seed_conditions):
         np.testing.assert_allclose(lines[len(c.seeds)], 100 * c.test_accuracy.mean(0))
 
 
+@pytest.mark.slow
 def test_cli_seeds_json_and_files(tmp_path, capsys, seed_conditions):
     out = tmp_path / "seeds"
     # the settings of seed_conditions: the compiled segments are reused
@@ -324,6 +336,7 @@ def test_cli_bad_seeds_exit_2_and_create_nothing(tmp_path, capsys, args):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_between_segments_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
     import xent_jax.cli
 

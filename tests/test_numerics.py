@@ -22,6 +22,7 @@ def _closed_form(case, gap):
         return float(mpmath.log(total) - x[0]), float(mpmath.exp(x[0]) / total - 1)
 
 
+@pytest.mark.slow
 def test_fused_loses_relative_precision_only_where_its_terms_are_subnormal():
     (row,) = [r for r in numerics_report((87.0, 88.0)) if r["case"] == "right" and r["gap"] == 88]
     exact, _ = _closed_form("right", 88.0)

@@ -74,6 +74,7 @@ def _assert_clean(status, err, seconds):
     assert seconds < LIMIT_SECONDS, seconds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 1.1])
 def test_sweep_of_a_billion_epochs_stops_within_two_seconds(tmp_path, delay):
     """Memory does not grow with the epochs either: the child stays far below what
@@ -95,6 +96,7 @@ def test_sweep_of_a_billion_epochs_stops_within_two_seconds(tmp_path, delay):
     assert _interrupt.last_peak_kib < 2 * 2**20, _interrupt.last_peak_kib  # < 2 GiB
 
 
+@pytest.mark.slow
 def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path):
     """Once compiled (given 4 s after the store appears), the flag is seen between two epoch
     segments and the sweep says what it kept."""
@@ -112,6 +114,7 @@ def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path):
     assert "finished chunks kept" in err and "--resume" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -139,6 +142,7 @@ def _maps(pid: int, name: str) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("library", "delay"),
     [("_multiarray_umath", 0.0), ("jaxlib", 0.0), ("jaxlib", 0.3)],
@@ -183,6 +187,7 @@ def test_watcher_module_has_no_side_effect_on_import():
     assert printed.strip() == "True"
 
 
+@pytest.mark.slow
 def test_a_command_started_with_sigint_ignored_keeps_ignoring_it(tmp_path):
     """nohup and a script's background jobs start with SIGINT ignored: the command line keeps
     it so, before and after its own handler would have been installed."""

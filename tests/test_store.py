@@ -70,6 +70,7 @@ def _child(argv, **kwargs):
 # One writer at a time
 
 
+@pytest.mark.slow
 def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     """A real sweep runs in a child; writers here, with and without --force/--resume, exit 2
     naming the directory and the child's pid; the child's result is exactly its own."""
@@ -93,6 +94,7 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     assert not (out / ".sweep.lock").exists()
 
 
+@pytest.mark.slow
 def test_sigkill_releases_the_lock(tmp_path, expected):
     out = tmp_path / "s"
     argv = ["sweep", "--loss", "mse", "--resolution", "1024", "--epochs", "100000", "--quiet"]
@@ -232,6 +234,7 @@ def _files(out: Path) -> dict[str, bytes]:
 # Kills, leftovers, a finished sweep
 
 
+@pytest.mark.slow
 def test_leftovers_of_a_kill_are_removed_by_resume_and_force(tmp_path, expected):
     for flag in ("--resume", "--force"):
         out = tmp_path / flag.strip("-")
@@ -253,6 +256,7 @@ def test_leftovers_of_a_kill_are_removed_by_resume_and_force(tmp_path, expected)
         _assert_result(out, expected)
 
 
+@pytest.mark.slow
 def test_kill_while_creating_the_store_is_resumable(tmp_path, expected):
     """Only the temporary store exists (parameters not yet there): --resume starts afresh."""
     out = tmp_path / "s"
@@ -262,6 +266,7 @@ def test_kill_while_creating_the_store_is_resumable(tmp_path, expected):
     _assert_result(out, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [3.0])
 def test_sigkill_at_any_moment_then_resume(tmp_path, expected, delay):
     """A real kill at a few moments of a small sweep's life (import, store creation, chunks,
@@ -275,6 +280,7 @@ def test_sigkill_at_any_moment_then_resume(tmp_path, expected, delay):
     _assert_result(out, expected)
 
 
+@pytest.mark.slow
 def test_resume_on_finished_sweep_verifies_the_npz(tmp_path, expected, capsys):
     out = tmp_path / "s"
     assert main(["sweep", *SMALL, "--out", str(out)]) == 0
@@ -332,6 +338,7 @@ def test_store_is_only_opened_from_a_directory(tmp_path):
 # Device layout
 
 
+@pytest.mark.slow
 def test_adam_resume_on_another_device_count_is_refused(tmp_path, capsys):
     """Started on 3 devices in a child, resumed here on another count: refused, unchanged."""
     out = tmp_path / "s"

@@ -49,6 +49,7 @@ def test_every_start_equals_train_exactly(atlas, loss):
             assert m.final_output[j, i] == np.float32(run.final_output)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("loss", "optimizer", "dtype"),
     [("mse", "momentum", "float32"), ("ce", "sgd", "float64"), ("mse", "adam", "float32")],
@@ -92,6 +93,7 @@ def test_sampled_starts_equal_train_for_other_settings(loss, optimizer, dtype):
                 )
 
 
+@pytest.mark.slow
 def test_book_rule_matches_train_to_rounding():
     """The book rule's cosh is compiled to vector code in the sweep and scalar code in train():
     the two differ in the last bit, so outputs agree to float32 rounding and epochs within one.
@@ -275,6 +277,7 @@ def test_cross_entropy_never_has_a_plateau(atlas):
     np.testing.assert_array_equal(atlas.metrics["ce"].takeoff_epoch, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_wide_vector_code_computes_the_same_bits(monkeypatch, optimizer):
     # devices.COMPILER_OPTIONS asks XLA for 512-bit vector code; XLA's default is 256-bit.
@@ -299,6 +302,7 @@ FIVE = "1:0,-1:1,0.5:1,2:0,-0.3:0"  # odd: the sample sums go in halves of 3 and
 TWENTY = ",".join(f"{x:g}:{i % 2}" for i, x in enumerate(np.linspace(-2, 2, 20)))  # 16 + 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data", "dtype"),
     [

@@ -152,6 +152,7 @@ def test_resume_on_finished_sweep_is_a_no_op(tmp_path, monkeypatch):
     assert after == before
 
 
+@pytest.mark.slow
 def test_resume_on_missing_or_empty_directory_starts_afresh(tmp_path, reference):
     (tmp_path / "empty").mkdir()
     for out in (tmp_path / "missing" / "deep", tmp_path / "empty"):
@@ -212,6 +213,7 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_sharded_over_four_devices_is_byte_identical(tmp_path, reference):
     """The same sweep on 4 CPU devices (a fresh process, flag set before JAX starts)."""
     out = tmp_path / "s"
@@ -253,6 +255,7 @@ def test_progress_bar_only_when_asked(tmp_path, capsys, monkeypatch):
     assert cli_sweep._progress_bar() is None
 
 
+@pytest.mark.slow
 def test_kill_then_resume_recomputes_only_missing_chunks(tmp_path):
     """SIGKILL mid-sweep (2 devices in the child), then resume here (1 device): same arrays."""
     import signal
@@ -292,6 +295,7 @@ S.write_sweep(sys.argv[3], resolution=12, epochs=60,
 """
 
 
+@pytest.mark.slow
 def test_two_processes_share_the_chunks_and_match_one(tmp_path, reference):
     """jax.distributed on CPU: chunks split round-robin, process 0 assembles the same file."""
     import socket

@@ -157,9 +157,18 @@ DATA_CONFIGS = [
     ("mse", "autodiff", 0.5, 0.5, [(0.3, 0.2), (-1.2, 0.9), (2.0, 0.4)], 2.0, 300),
     # N = 17, not a multiple of the float64 group (directions.GROUP_SAMPLES: 8 + 8 + 1, the last
     # group a single sample), and N beyond directions.UNROLL_SAMPLES (plain reductions)
-    ("ce", "book", 1.0, 1.0, [(0.1 * i - 1, i % 2) for i in range(17)], 0.05, 200),
-    ("ce", "autodiff", 1.0, -1.0, [(0.05 * i - 1.7, (i % 3) / 2) for i in range(70)], 0.5, 200),
-    ("mse", "autodiff", -2.0, 1.0, [(0.04 * i - 1.4, i % 2) for i in range(70)], 1.0, 200),
+    pytest.param(
+        ("ce", "book", 1.0, 1.0, [(0.1 * i - 1, i % 2) for i in range(17)], 0.05, 200),
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        ("ce", "autodiff", 1.0, -1.0, [(0.05 * i - 1.7, (i % 3) / 2) for i in range(70)], 0.5, 200),
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        ("mse", "autodiff", -2.0, 1.0, [(0.04 * i - 1.4, i % 2) for i in range(70)], 1.0, 200),
+        marks=pytest.mark.slow,
+    ),
 ]
 
 
@@ -204,6 +213,7 @@ def test_one_sample_as_data_is_the_one_sample_run():
     assert short.summary()["x"] == 0.7 and data.summary()["samples"] == 1
 
 
+@pytest.mark.slow
 def test_long_run_records_a_bounded_decimated_trajectory():
     # 3·10⁶ epochs: recorded every k-th epoch, k the smallest that fits; the metrics stay exact
     epochs = 3_000_000
