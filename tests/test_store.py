@@ -73,18 +73,25 @@ def _child(argv, **kwargs):
 @pytest.mark.slow
 def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     """A real sweep runs in a child; writers here, with and without --force/--resume, exit 2
-    naming the directory and the child's pid; the child's result is exactly its own."""
+    naming the directory and the child's pid; the child's result is exactly its own.
+
+    The child is stopped (SIGSTOP) while the writers try, so that it still holds the directory
+    however slowly they run; stopped, it keeps its lock."""
     out = tmp_path / "s"
     argv = ["sweep", "--loss", "mse", "--resolution", "384", "--epochs", "5000", "--quiet"]
     child = _child([*argv, "--out", str(out)], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not (out / "sweep.zarr").is_dir() and time.monotonic() < deadline:
         time.sleep(0.02)
-    for extra in ([], ["--force"], ["--resume"]):
-        assert main(["sweep", *SMALL, "--out", str(out), *extra]) == 2
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "in use" in err
-        assert repr(str(out)) in err and f"pid {child.pid}" in err
+    child.send_signal(signal.SIGSTOP)  # the store exists, so the lock is taken
+    try:
+        for extra in ([], ["--force"], ["--resume"]):
+            assert main(["sweep", *SMALL, "--out", str(out), *extra]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "in use" in err
+            assert repr(str(out)) in err and f"pid {child.pid}" in err
+    finally:
+        child.send_signal(signal.SIGCONT)
     _, child_err = child.communicate(timeout=300)
     assert child.returncode == 0, child_err
     summary = json.loads((out / "sweep.json").read_text())
