@@ -207,6 +207,7 @@ def test_module_entry_point_and_unknown_command():
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_gradients_over_the_whole_float64_range_stay_finite(capsys):
     # The grid's step, (1e308 − (−1e308))/2, overflows; the z values themselves must not.
     assert main(["gradients", "--json", "--z-min=-1e308", "--z-max=1e308", "--steps", "3"]) == 0

@@ -360,6 +360,7 @@ def test_bad_input_names_the_problem(call, message):
         call(logits, np.array([0, 1, 3]))
 
 
+@pytest.mark.slow
 def test_nll_loss_matches_torch_and_is_cross_entropy_on_log_softmax():
     logits, target, weight, _ = _case(31, (5, 4, 3), 1, "index", True, "float64")
     with jax.enable_x64(True):

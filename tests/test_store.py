@@ -176,6 +176,7 @@ def _seconds_cell(out: Path) -> Path:
     return out / "sweep.zarr" / "compute_seconds" / "c" / "0" / "0"
 
 
+@pytest.mark.slow
 def test_damaged_chunk_from_the_command_line_is_one_line(tmp_path, small_chunks, capsys):
     out = tmp_path / "s"
     _interrupted(out, after=2)

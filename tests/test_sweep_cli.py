@@ -138,6 +138,7 @@ def test_interrupt_keeps_chunks_and_resume_is_identical(
     assert ours["sweep.npz"] == theirs["sweep.npz"]  # byte-identical
 
 
+@pytest.mark.slow
 def test_resume_on_finished_sweep_is_a_no_op(tmp_path, monkeypatch):
     out = tmp_path / "s"
     assert _run(out) == 0
@@ -160,6 +161,7 @@ def test_resume_on_missing_or_empty_directory_starts_afresh(tmp_path, reference)
         assert (out / "sweep.npz").read_bytes() == (reference / "sweep.npz").read_bytes()
 
 
+@pytest.mark.slow
 def test_non_empty_directory_needs_resume_or_force(tmp_path, reference, capsys):
     out = tmp_path / "s"
     out.mkdir()
@@ -175,6 +177,7 @@ def test_non_empty_directory_needs_resume_or_force(tmp_path, reference, capsys):
     assert files["sweep.npz"] == (reference / "sweep.npz").read_bytes()
 
 
+@pytest.mark.slow
 def test_resume_with_other_parameters_is_refused(tmp_path, capsys):
     out = tmp_path / "s"
     assert _run(out) == 0
@@ -236,6 +239,7 @@ def test_learning_rate_forms():
     assert parse_learning_rates(["mse=0.2", "ce=0.02"]) == {"mse": 0.2, "ce": 0.02}
 
 
+@pytest.mark.slow
 def test_progress_bar_only_when_asked(tmp_path, capsys, monkeypatch):
     """No bar when stderr is not a terminal (as under pytest); the command line's bar counts
     chunks; no bar and no failure when tqdm is missing."""

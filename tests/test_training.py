@@ -150,10 +150,10 @@ def test_book_rule_from_a_saturated_start_is_finite_where_its_math_is():
 
 DATA_CONFIGS = [
     ("mse", "autodiff", 1.5, -2.0, "pull", 0.5, 400),
-    ("ce", "autodiff", 1.5, -2.0, "pull", 0.05, 400),
-    ("mse", "autodiff", -3.0, 3.0, "separable", 1.0, 300),
+    pytest.param(("ce", "autodiff", 1.5, -2.0, "pull", 0.05, 400), marks=pytest.mark.slow),
+    pytest.param(("mse", "autodiff", -3.0, 3.0, "separable", 1.0, 300), marks=pytest.mark.slow),
     ("ce", "book", 0.5, -0.5, "separable", 0.02, 300),
-    ("ce", "autodiff", 3.0, 1.0, "overlap", 0.5, 500),
+    pytest.param(("ce", "autodiff", 3.0, 1.0, "overlap", 0.5, 500), marks=pytest.mark.slow),
     ("mse", "autodiff", 0.5, 0.5, [(0.3, 0.2), (-1.2, 0.9), (2.0, 0.4)], 2.0, 300),
     # N = 17, not a multiple of the float64 group (directions.GROUP_SAMPLES: 8 + 8 + 1, the last
     # group a single sample), and N beyond directions.UNROLL_SAMPLES (plain reductions)
