@@ -40,7 +40,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from xent_jax._devices import COMPILER_OPTIONS
+from xent_jax import _devices as devices
 from xent_jax.core import _loop as loop
 from xent_jax.core._directions import step_direction
 from xent_jax.core._registry import as_loss, as_optimizer
@@ -270,10 +270,11 @@ class Runner:
         # compiled once, outside the timed calls; the state's shape is what the first call
         # returns when it is not also the last
         state = None if len(self.calls) == 1 else jax.eval_shape(programs[self.calls[0]], *shapes)
+        options = devices.compiler_options(local[0].platform)
         self.programs = {
             call: programs[call]
             .lower(*(() if call[0] else (state,)), *shapes)
-            .compile(compiler_options=COMPILER_OPTIONS)
+            .compile(compiler_options=options)
             for call in programs
         }
 

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from xent_jax import _devices as devices
 from xent_jax import _io
 from xent_jax.errors import InputError
 from xent_jax.sweep import _compute as compute
@@ -217,17 +218,24 @@ def _create(out: Path, spec: SweepSpec) -> Store:
 
 def _check_resumable_layout(store: Store, out: Path) -> None:
     """An optimizer whose results may differ in the last bit between device counts (XLA
-    compiles Adam's square root and division per layout) is resumed only on the layout that
-    started it."""
+    compiles Adam's square root and division per layout) is resumed only on the layout, and
+    with the code generation, that started it (a store written before the code generation was
+    recorded was compiled with ``devices.UNRECORDED_CODEGEN`` on a CPU)."""
     optimizer = store.spec.optimizer
     if optimizer.layout_independent:
         return
-    now = provenance()
-    for key in ("platform", "device_count"):
-        if store.recorded[key] != now[key]:
+    now, then = provenance(), dict(store.recorded)
+    if then.get("codegen") is None:
+        then["codegen"] = devices.UNRECORDED_CODEGEN if then["platform"] == "cpu" else {}
+    for key in ("platform", "device_count", "codegen"):
+        if then[key] != now[key]:
+            hint = ""
+            if key == "codegen" and "cpu_vector_width" in then[key]:
+                width = then[key]["cpu_vector_width"]
+                hint = f" (resume it with {devices.VECTOR_WIDTH_VARIABLE}={width})"
             raise OutputInTheWay(
                 f"{str(out)!r} holds a {optimizer.name} sweep started with {key} = "
-                f"{store.recorded[key]!r}, not {now[key]!r}: its results would mix two layouts"
+                f"{then[key]!r}, not {now[key]!r}: its results would mix two layouts{hint}"
             )
 
 
@@ -314,6 +322,7 @@ def load_sweep(out: str | os.PathLike) -> SweepResult:
     if not _npz_is_whole(out / NPZ_FILE, spec):
         raise InputError(f"{str(out / NPZ_FILE)!r} is damaged or does not match sweep.json")
     recorded = {k: found[k] for k in ("platform", "device_count", "versions")}
+    recorded["codegen"] = found.get("codegen")
     with np.load(out / NPZ_FILE) as f:
         metrics = {
             loss: SweepMetrics(*(f[f"{loss}_{field}"] for field in FIELDS)) for loss in spec.losses

@@ -118,6 +118,7 @@ class Store:
             spec = SweepSpec.from_dict(attrs)
             rows = int(marker["chunk_rows"])
             recorded = {k: attrs[k] for k in ("platform", "device_count", "versions")}
+            recorded["codegen"] = attrs.get("codegen")  # None: written before it was recorded
         except (InputError, KeyError, TypeError, ValueError) as error:
             raise InputError(f"{where} holds unreadable parameters: {error}") from None
         store = cls(path, group, spec, rows, recorded)
