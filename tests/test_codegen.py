@@ -190,3 +190,41 @@ def test_adam_resumes_only_with_the_width_that_started_it(tmp_path, monkeypatch,
     assert not (out / "sweep.json").exists()
     monkeypatch.setenv(devices.VECTOR_WIDTH_VARIABLE, "512")
     assert main(argv) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Work sizes per platform: a GPU gets far larger blocks, calls and chunks
+
+
+@pytest.mark.parametrize("samples", [1, 16])
+def test_an_accelerator_runs_a_large_grid_in_few_large_blocks(samples):
+    from xent_jax.sweep import _kernel as kernel
+
+    n = 4096**2
+    cpu, gpu = (kernel.block_size(n, samples, 1, p) for p in ("cpu", "gpu"))
+    assert cpu <= max(kernel.BLOCK, kernel.DATA_BLOCK) < gpu <= kernel.ACCELERATOR_BLOCK
+    assert gpu % 128 == 0 and -(-n // gpu) == -(-n // kernel.ACCELERATOR_BLOCK)
+    assert kernel.block_size(1000, samples, 1, "gpu") == 1024  # a small grid: one block
+
+
+def test_an_accelerator_runs_longer_calls():
+    from xent_jax.sweep import _kernel as kernel
+
+    n, epochs = 4096**2, 1000
+    cpu, gpu = (kernel.segment_epochs(n, epochs, 1, p) for p in ("cpu", "tpu"))
+    assert (
+        n * cpu
+        <= kernel.SEGMENT_CONFIG_EPOCHS
+        < n * gpu
+        <= kernel.ACCELERATOR_SEGMENT_CONFIG_EPOCHS
+    )
+    assert (
+        kernel.segment_epochs(n, epochs, 16, "gpu") * 16 * n
+        <= kernel.ACCELERATOR_SEGMENT_CONFIG_EPOCHS
+    )
+
+
+def test_an_accelerator_takes_a_4096_grid_in_one_chunk():
+    assert compute.chunk_rows(4096, 4096, "float32", "gpu") == 4096
+    rows = compute.chunk_rows(4096, 4096, "float32", "cpu")
+    assert rows * 4096 * 48 <= compute.CHUNK_BYTES < (rows + 1) * 4096 * 48  # 12 arrays of 4 B

@@ -127,10 +127,15 @@ def use_all_cpu_cores() -> None:
         pass
 
 
+def platform() -> str:
+    """The platform of this process's devices: ``"cpu"``, ``"gpu"``, ``"tpu"``."""
+    return jax.local_devices()[0].platform
+
+
 def layout() -> dict[str, Any]:
     """The device layout a computation ran on: platform, devices of all processes, processes."""
     return {
-        "platform": jax.local_devices()[0].platform,
+        "platform": platform(),
         "device_count": jax.device_count(),
         "process_count": jax.process_count(),
     }

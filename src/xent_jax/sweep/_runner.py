@@ -212,7 +212,7 @@ def _prepare(
 
 
 def _create(out: Path, spec: SweepSpec) -> Store:
-    rows = compute.chunk_rows(spec.resolution_w, spec.resolution_b, spec.dtype)
+    rows = compute.chunk_rows(spec.resolution_w, spec.resolution_b, spec.dtype, devices.platform())
     return Store.create(out / STORE_DIR, spec, rows, provenance())
 
 
