@@ -199,7 +199,7 @@ print(*rates)
 def against(other: Path, r: int, epochs: int, repeats: int, rounds: int, flags: str = "") -> int:
     """This checkout's sweep against ``other``'s, alternating fresh processes, both with the
     XLA flags ``flags`` (e.g. ``--xla_cpu_prefer_vector_width=512``, which this checkout's
-    sweep compiles with anyway, to give an older one the same code generation)."""
+    sweep compiles with on an AVX-512 CPU, to give an older one the same code generation)."""
     trees = {"this": HERE.parent, "other": other.resolve()}
     best = {name: [0.0, 0.0] for name in trees}
     devices = f"--xla_force_host_platform_device_count={os.cpu_count()}"
