@@ -6,10 +6,14 @@ second (starts × epochs ÷ compute seconds, no start-up or compilation). The ma
 and noisy, so compare the ratios printed side by side from one run, not absolute numbers.
 
     python benchmarks/bench_sweep.py [--resolution 512] [--epochs 300] [--repeats 3]
-        [--reference PATH]
+        [--reference PATH] [--march x86-64-v3] [--widths 256 512]
 
 The hand-vectorised C reference (``benchmarks/reference/``, see its README) runs by default
-when a C compiler is found; ``--reference PATH`` runs another copy.
+when a C compiler is found; ``--reference PATH`` runs another copy. ``--march`` builds the C
+loops for another target than this CPU (``x86-64-v3``: AVX2, as on most laptops); ``--widths``
+times the JAX sweep once per preferred vector width of XLA's CPU code
+(``XENT_JAX_CPU_VECTOR_WIDTH``), interleaved with the others, instead of the width chosen for
+this machine.
 
 Each reference's metrics are also checked against the sweep's: runs that start from the same
 float32 point agree to within one epoch (float rounding can move a metric where two compared
@@ -97,12 +101,12 @@ def torch_sweep(loss, w0, b0, eta, epochs, x, y):
     return takeoff.numpy(), half.numpy()
 
 
-def compile_c(source: Path, build: Path) -> Path | None:
+def compile_c(source: Path, build: Path, march: str = "native") -> Path | None:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         return None
     exe = build / source.stem
-    flags = ["-O3", "-march=native", "-ffast-math", "-fopenmp"]
+    flags = ["-O3", f"-march={march}", "-ffast-math", "-fopenmp"]
     done = subprocess.run([cc, *flags, str(source), "-o", str(exe), "-lm"], capture_output=True)
     if done.returncode != 0:  # no OpenMP: one thread
         flags.remove("-fopenmp")
@@ -127,7 +131,7 @@ def agreement(metrics, want):
     return max(int(d.max()) for d in diffs), min(float(np.mean(d == 0)) for d in diffs)
 
 
-def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
+def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats, widths=()):
     """Best-of-``repeats`` config-epochs/s of each implementation for one loss, interleaved
     (the machine is shared: a slow repeat measures the neighbours, not the implementation),
     and each one's metric agreement with the JAX sweep."""
@@ -138,7 +142,9 @@ def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
     work = r * r * epochs
     w0, b0 = sweep.SweepSpec.build(resolution=r).axes()
 
-    def run_jax():
+    def run_jax(width=None):
+        if width is not None:  # read when the sweep's programs are compiled
+            os.environ["XENT_JAX_CPU_VECTOR_WIDTH"] = str(width)
         result = sweep.sweep(loss, resolution=r, epochs=epochs, learning_rate=eta)
         m = result.metrics[loss]
         return work / result.compute_seconds, (m.takeoff_epoch, m.half_error_epoch)
@@ -152,7 +158,9 @@ def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
         seconds, tk, hf = run_c(exe, loss, r, epochs, eta, x, y, lo, hi, build, reference)
         return work / seconds, (tk, hf)
 
-    runs = {"jax": run_jax, "numpy": lambda: timed(numpy_sweep)}
+    runs = {"jax": run_jax}
+    runs.update({f"jax{w}": functools.partial(run_jax, w) for w in widths})
+    runs["numpy"] = lambda: timed(numpy_sweep)
     if torch is not None:
         runs["torch"] = lambda: timed(torch_sweep)
     for name, exe in exes.items():
@@ -166,7 +174,7 @@ def bench_loss(loss, *, r, epochs, x, y, lo, hi, build, torch, exes, repeats):
             rate, results[name] = run()
             line[name] = max(line[name], rate)
     for name in runs:
-        if name != "jax":
+        if name != "jax" and not name.startswith("jax"):
             line[f"{name}_check"] = agreement(results["jax"], results[name])
     return line
 
@@ -194,7 +202,7 @@ print(*rates)
 def against(other: Path, r: int, epochs: int, repeats: int, rounds: int, flags: str = "") -> int:
     """This checkout's sweep against ``other``'s, alternating fresh processes, both with the
     XLA flags ``flags`` (e.g. ``--xla_cpu_prefer_vector_width=512``, which this checkout's
-    sweep compiles with anyway, to give an older one the same code generation)."""
+    sweep compiles with on an AVX-512 CPU, to give an older one the same code generation)."""
     trees = {"this": HERE.parent, "other": other.resolve()}
     best = {name: [0.0, 0.0] for name in trees}
     devices = f"--xla_force_host_platform_device_count={os.cpu_count()}"
@@ -231,13 +239,17 @@ def main() -> int:
     parser.add_argument("--against", type=Path, default=None, help="another checkout to compare")
     parser.add_argument("--rounds", type=int, default=3, help="with --against")
     parser.add_argument("--xla-flags", default="", help="with --against: XLA flags for both")
+    parser.add_argument("--march", default="native", help="the C loops' target, e.g. x86-64-v3")
+    parser.add_argument(
+        "--widths", type=int, nargs="*", default=[], choices=[256, 512], help="JAX once per width"
+    )
     args = parser.parse_args()
     if args.against is not None:
         return against(
             args.against, args.resolution, args.epochs, args.repeats, args.rounds, args.xla_flags
         )
 
-    from xent_jax._devices import use_all_cpu_cores
+    from xent_jax._devices import cpu_vector_width, use_all_cpu_cores
 
     use_all_cpu_cores()  # before JAX's first computation
 
@@ -258,28 +270,31 @@ def main() -> int:
     )
     print(f"work: {r} x {r} starts x {epochs} epochs per loss, float32, SGD\n")
     build = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
-    own = compile_c(HERE / "sweep_loop.c", build)
-    ref = compile_c(args.reference, build) if args.reference else None
+    own = compile_c(HERE / "sweep_loop.c", build, args.march)
+    ref = compile_c(args.reference, build, args.march) if args.reference else None
     common = dict(r=r, epochs=epochs, x=x, y=y, lo=lo, hi=hi, build=build, torch=torch)
+    common["widths"] = args.widths
+    print(f"C built with -march={args.march}; JAX's CPU vector width chosen here: "
+          f"{cpu_vector_width()} (widths timed: {args.widths or 'that one'})")  # fmt: skip
     rows = [
         bench_loss(loss, exes={"c": own, "reference": ref}, repeats=args.repeats, **common)
         for loss in ("mse", "ce")
     ]
 
     names = [n for n in ("numpy", "torch", "c", "reference") if n in rows[0]]
+    jaxes = ["jax"] + [f"jax{w}" for w in args.widths]
     print(
-        f"{'loss':>4} {'JAX sweep':>12} "
-        + " ".join(f"{n:>12}" for n in names)
-        + "   (G config-epochs/s)"
+        f"{'loss':>4} "
+        + " ".join(f"{n:>12}" for n in jaxes + names)
+        + "   (G config-epochs/s; jax: this machine's width, jaxW: width W)"
     )
     for line in rows:
-        print(
-            f"{line['loss']:>4} {line['jax'] / 1e9:12.3f} "
-            + " ".join(f"{line[n] / 1e9:12.3f}" for n in names)
-        )
-    print("\nratio JAX / other (goal: >= 5 for numpy and torch, >= 0.5 for the compiled loop)")
+        print(f"{line['loss']:>4} " + " ".join(f"{line[n] / 1e9:12.3f}" for n in jaxes + names))
+    print("\nratio JAX / other (goal: >= 10 for numpy and torch, >= 0.8 for the reference)")
     for line in rows:
-        print(f"{line['loss']:>4} " + " ".join(f"{n}: {line['jax'] / line[n]:6.2f}" for n in names))
+        for j in jaxes:
+            ratios = " ".join(f"{n}: {line[j] / line[n]:6.2f}" for n in names + jaxes if n != j)
+            print(f"{line['loss']:>4} {j:>7} " + ratios)
     print("\nmetrics vs the JAX sweep: (largest epoch difference, fraction exactly equal)")
     for line in rows:
         checks = [f"{n}: {line[n + '_check']}" for n in names if n + "_check" in line]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xent_jax._devices import use_all_cpu_cores
+from xent_jax._devices import cpu_vector_width, use_all_cpu_cores
 
 DATA = {
     4: "1:0,-1:1,0.5:1,2:0",
@@ -80,9 +80,9 @@ def grid(r, count=None):
     return w, b, None
 
 
-def compile_reference(source: Path, build: Path) -> Path:
+def compile_reference(source: Path, build: Path, march: str = "native") -> Path:
     exe = build / "reference_sweep_data"
-    cmd = ["cc", "-O3", "-march=native", "-ffast-math", "-fopenmp", str(source), "-o", str(exe)]
+    cmd = ["cc", "-O3", f"-march={march}", "-ffast-math", "-fopenmp", str(source), "-o", str(exe)]
     subprocess.run([*cmd, "-lm"], check=True)
     return exe
 
@@ -121,6 +121,12 @@ def main() -> int:
         "--reference", type=Path, default=REFERENCE, help="reference_sweep_data.c to run"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--march", default="native", help="the reference's target: x86-64-v3")
+    parser.add_argument(
+        "--widths", type=int, nargs="*", default=[], choices=[256, 512],
+        help="time JAX once per preferred vector width (XENT_JAX_CPU_VECTOR_WIDTH)",
+    )  # fmt: skip
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS runs")
     args = parser.parse_args()
     use_all_cpu_cores()
     from xent_jax import sweep
@@ -134,13 +140,19 @@ def main() -> int:
     r, epochs = args.resolution, args.epochs
     print(
         f"{r}² starts × {epochs} epochs, float32, η = {ETA}; {os.cpu_count()} CPUs; load average "
-        f"{os.getloadavg()[0]:.2f}; torch {torch.__version__ if torch else 'not installed'}"
+        f"{os.getloadavg()[0]:.2f}; torch {torch.__version__ if torch else 'not installed'}; "
+        f"reference -march={args.march}; JAX width here {cpu_vector_width()}, timed: "
+        f"{args.widths or 'that one'}"
     )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         build = Path(tmp)
         has_cc = shutil.which("cc") is not None
-        exe = compile_reference(args.reference, build) if args.reference and has_cc else None
+        exe = (
+            compile_reference(args.reference, build, args.march)
+            if args.reference and has_cc
+            else None
+        )
         for n in args.samples:
             data = DATA[n]
             xs, ys = _samples(data)
@@ -149,11 +161,18 @@ def main() -> int:
                 metrics: dict[str, tuple] = {}
                 we, be, pick = grid(r, args.eager_starts)
                 for _ in range(args.repeats):
-                    res = sweep.sweep((loss,), resolution=r, epochs=epochs, learning_rate=ETA,
-                                      data=data)  # fmt: skip
-                    m = res.metrics[loss]
-                    metrics["jax"] = (m.takeoff_epoch.reshape(-1), m.half_error_epoch.reshape(-1))
-                    best["jax"] = max(best.get("jax", 0), r * r * epochs * n / res.compute_seconds)
+                    for width in args.widths or [None]:
+                        key = "jax" if width is None else f"jax{width}"
+                        if width is not None:  # read when the programs are compiled
+                            os.environ["XENT_JAX_CPU_VECTOR_WIDTH"] = str(width)
+                        res = sweep.sweep((loss,), resolution=r, epochs=epochs, learning_rate=ETA,
+                                          data=data)  # fmt: skip
+                        m = res.metrics[loss]
+                        metrics[key] = (m.takeoff_epoch.reshape(-1), m.half_error_epoch.reshape(-1))
+                        rate = r * r * epochs * n / res.compute_seconds
+                        best[key] = max(best.get(key, 0), rate)
+                    if "jax" not in metrics:
+                        metrics["jax"] = metrics[key]
                     start = time.perf_counter()
                     out = eager_sweep(np, loss, we, be, xs.astype(np.float32),
                                       ys.astype(np.float32), np.float32(ETA), epochs)  # fmt: skip
@@ -176,20 +195,19 @@ def main() -> int:
                         metrics["reference"] = out
                 agree = {}
                 for name, (tk, hf) in metrics.items():
-                    if name == "jax":
+                    if name.startswith("jax"):
                         continue
                     jt, jh = (v[pick] if name in ("numpy", "torch") else v for v in metrics["jax"])
                     agree[name] = float(min(np.mean(tk == jt), np.mean(hf == jh)))
                 row = {"samples": n, "loss": loss, "sample_epochs_per_second": best,
-                       "ratio": {k: best["jax"] / v for k, v in best.items() if k != "jax"},
+                       "ratio": {f"{j}÷{k}": best[j] / v for j in best if j.startswith("jax")
+                                 for k, v in best.items() if k != j},
                        "exact_agreement": agree}  # fmt: skip
                 rows.append(row)
                 cells = ", ".join(f"{k} {v / 1e9:.3f}" for k, v in best.items())
-                ratios = ", ".join(f"÷{k} {v:.2f}" for k, v in row["ratio"].items())
-                print(
-                    f"N = {n:2} {loss:>3}: G sample-epochs/s {cells}; JAX {ratios}; agree {agree}"
-                )
-        if args.samples:
+                ratios = ", ".join(f"{k} {v:.2f}" for k, v in row["ratio"].items())
+                print(f"N = {n:2} {loss:>3}: G sample-epochs/s {cells}; {ratios}; agree {agree}")
+        if args.samples and not args.no_memory:
             n = args.samples[0]
             small = max(256, r // 2)
             memory = {e: peak_rss_mib("mse", small, e, DATA[n]) for e in (epochs, 4 * epochs)}

@@ -1,4 +1,4 @@
-"""Test settings: a headless matplotlib, and JAX's strict dtype promotion.
+"""Test settings: a headless matplotlib, no compilation cache, and JAX's strict dtype promotion.
 
 Strict promotion turns every implicit mix of dtypes (float32 with float64, an integer array
 with a float array) into an error, so the library's one dtype policy is tested on every call.
@@ -10,6 +10,10 @@ marked here) and runs under JAX's default rules.
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The command line's compilation cache stays off in every child process the tests start, so
+# the suite never writes to the user's cache directory (tests/test_cache.py turns it on in a
+# temporary one).
+os.environ["XENT_JAX_NO_CACHE"] = "1"
 
 import jax
 import pytest

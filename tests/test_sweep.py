@@ -278,22 +278,6 @@ def test_cross_entropy_never_has_a_plateau(atlas):
     np.testing.assert_array_equal(atlas.metrics["ce"].takeoff_epoch, 0)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_wide_vector_code_computes_the_same_bits(monkeypatch, optimizer):
-    # devices.COMPILER_OPTIONS asks XLA for 512-bit vector code; XLA's default is 256-bit.
-    # The option is for speed only: with and without it, every output is the same, bit for bit.
-    from xent_jax.sweep import _kernel as kernel
-
-    settings = dict(resolution=(9, 7), epochs=90, optimizer=optimizer, data="1:0,-1:1,0.5:1,2:0")
-    wide = S.sweep(**settings)
-    monkeypatch.setattr(kernel, "COMPILER_OPTIONS", {})
-    narrow = S.sweep(**settings)
-    for loss in wide.metrics:
-        for a, b in zip(wide.metrics[loss], narrow.metrics[loss], strict=True):
-            np.testing.assert_array_equal(a, b)
-
-
 SIXTEEN = ",".join(f"{x:g}:{y:g}" for x, y in zip(np.linspace(-3, 3, 16), [0, 1] * 8, strict=True))
 
 

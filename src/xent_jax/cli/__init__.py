@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from xent_jax._version import __version__
-from xent_jax.cli import _extras, _help, _interrupt
+from xent_jax.cli import _cache, _extras, _help, _interrupt
 from xent_jax.errors import InputError
 
 
@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Why cross-entropy replaced the quadratic loss: executable in JAX.",
     )
     parser.add_argument("--version", action="version", version=f"xent-jax {__version__}")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compile every program anew: no persistent compilation cache (also "
+        f"{_cache.OFF_VARIABLE}=1; {_cache.DIRECTORY_VARIABLE} moves it)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     for module in (
@@ -79,13 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; ``argv`` None means the process's own command line (and only then is
-    Ctrl-C routed through the watcher, so an embedding program keeps its own SIGINT)."""
+    Ctrl-C routed through the watcher and JAX's persistent compilation cache configured
+    (:mod:`xent_jax.cli._cache`), so an embedding program keeps its own SIGINT and JAX
+    settings)."""
     if argv is None:
         _interrupt.install_handler()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         _extras.require(args.command)  # a missing optional extra: one line, nothing created
+        if argv is None:  # the process's own command line: an embedding program keeps its JAX
+            _cache.configure(enabled=not args.no_cache)
         status = int(args.run(args) or 0)
         if _interrupt.requested():  # a real Ctrl-C or SIGTERM: leave before the teardown hangs
             if status == 0:  # it finished in spite of the signal: still say it was stopped

@@ -8,15 +8,14 @@ start of the sweep reports what :func:`train` reports for it.
 """
 
 import dataclasses
-import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from xent_jax import _devices as devices
 from xent_jax import _validate
-from xent_jax._devices import COMPILER_OPTIONS
 from xent_jax.core import _loop as loop
 from xent_jax.core._directions import step_direction
 from xent_jax.core._metrics import CENSORED, FRACTIONS
@@ -257,12 +256,12 @@ def _run(s: RunSettings, w0: float, b0: float) -> Run:
     )
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3), compiler_options=COMPILER_OPTIONS)
+@devices.jit(static_argnums=(0, 1, 2, 3))
 def _start_jit(loss: Loss, rule: str, optimizer: Optimizer, fractions, w0, b0, x, y, learning_rate):
     return loop.start(step_direction(loss, rule), optimizer(learning_rate), w0, b0, x, y, fractions)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5), compiler_options=COMPILER_OPTIONS)
+@devices.jit(static_argnums=(0, 1, 2, 3, 4, 5))
 def _advance_jit(loss, rule, optimizer, fractions, stride, count, state, x, y, learning_rate):
     """``count`` records, each after ``stride`` epochs; with ``count`` 0, ``stride`` epochs."""
     direction = step_direction(loss, rule)
@@ -283,6 +282,6 @@ def _advance_jit(loss, rule, optimizer, fractions, stride, count, state, x, y, l
     return jax.lax.scan(one_record, state, length=count)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1), compiler_options=COMPILER_OPTIONS)
+@devices.jit(static_argnums=(0, 1))
 def _values_jit(loss, rule, state, x, y):
     return loop.values(step_direction(loss, rule), state, x, y)

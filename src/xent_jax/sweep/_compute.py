@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from jax.typing import ArrayLike
 
+from xent_jax import _devices as devices
 from xent_jax import _validate
 from xent_jax._arrays import check_unit_interval
 from xent_jax.core._registry import OPTIMIZERS, as_optimizer
@@ -23,6 +24,16 @@ from xent_jax.sweep._result import SweepMetrics, SweepResult, field_dtypes, prov
 from xent_jax.sweep._spec import SweepSpec
 
 CHUNK_BYTES = 64 * 2**20  # per chunk: the per-configuration arrays, on device and on the host
+# On a GPU or TPU a call of one 64 MiB chunk (1.4 M starts in float32) would take a few
+# milliseconds, less than its transfers and the store's writes: 1 GiB chunks (a 4096² grid in
+# one) keep the device busy. Chosen, not yet measured (benchmarks/gpu.sh).
+ACCELERATOR_CHUNK_BYTES = 2**30
+
+
+def chunk_bytes(platform: str) -> int:
+    """The chunk size on ``platform``: ``CHUNK_BYTES`` on a CPU, ``ACCELERATOR_CHUNK_BYTES``
+    elsewhere."""
+    return CHUNK_BYTES if platform == "cpu" else ACCELERATOR_CHUNK_BYTES
 
 
 class Chunk(NamedTuple):
@@ -34,8 +45,11 @@ class Chunk(NamedTuple):
     hi: int
 
 
-def chunk_rows(resolution_w: int, resolution_b: int, dtype: Any = "float32") -> int:
-    """b0 rows per chunk, so that one chunk holds at most ``CHUNK_BYTES`` of arrays.
+def chunk_rows(
+    resolution_w: int, resolution_b: int, dtype: Any = "float32", platform: str = "cpu"
+) -> int:
+    """b0 rows per chunk, so that one chunk holds at most :func:`chunk_bytes` of arrays
+    (``CHUNK_BYTES`` on a CPU).
 
     A chunk of n configurations holds the 2 varying inputs and 4 outputs of n values, once on
     the device and once on the host: 12·n·itemsize bytes (48 MiB… 64 MiB in float32 for any
@@ -43,7 +57,7 @@ def chunk_rows(resolution_w: int, resolution_b: int, dtype: Any = "float32") -> 
     gradient and the metrics: 10 to 14 values per configuration) stays on the device besides.
     """
     per_config = kernel.arrays_per_config(kernel.GRID) * np.dtype(dtype).itemsize
-    return max(1, min(resolution_b, CHUNK_BYTES // (per_config * resolution_w)))
+    return max(1, min(resolution_b, chunk_bytes(platform) // (per_config * resolution_w)))
 
 
 def chunks(spec: SweepSpec, rows: int) -> list[Chunk]:
@@ -129,7 +143,7 @@ def sweep(spec: Any = ("mse", "ce"), /, **params: Any) -> SweepResult:
     """
     spec = as_spec(spec, params)
     w0, b0 = spec.axes()
-    rows = chunk_rows(spec.resolution_w, spec.resolution_b, spec.dtype)
+    rows = chunk_rows(spec.resolution_w, spec.resolution_b, spec.dtype, devices.platform())
     dtypes = field_dtypes(spec.dtype)
     metrics = {
         loss: SweepMetrics(*(np.empty(spec.shape, dtypes[f]) for f in SweepMetrics._fields))
@@ -234,7 +248,7 @@ def run_configs(
     flat = [v.reshape(-1) for v in cast]
     n = max(1, flat[0].size)
     per_config = kernel.arrays_per_config(kernel.EVERYTHING) * np.dtype(settings.dtype).itemsize
-    chunk = min(n, CHUNK_BYTES // per_config)
+    chunk = min(n, chunk_bytes(devices.platform()) // per_config)
     parts = []
     with _validate.precision(settings.dtype):
         runner = kernel.Runner(

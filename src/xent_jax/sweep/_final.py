@@ -207,6 +207,7 @@ def load_sweep(out: str | os.PathLike) -> SweepResult:
     if not _npz_is_whole(npz, spec) or recorded_digest not in (None, _sha256(npz)):
         raise InputError(f"{str(npz)!r} is damaged or does not match sweep.json")
     recorded = {k: found[k] for k in ("platform", "device_count", "versions")}
+    recorded["codegen"] = found.get("codegen")
     with np.load(npz, allow_pickle=False) as f:
         metrics = {
             loss: SweepMetrics(*(f[f"{loss}_{field}"] for field in FIELDS)) for loss in spec.losses

@@ -40,7 +40,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from xent_jax._devices import COMPILER_OPTIONS
+from xent_jax import _devices as devices
 from xent_jax.core import _loop as loop
 from xent_jax.core._directions import step_direction
 from xent_jax.core._registry import as_loss, as_optimizer
@@ -71,6 +71,14 @@ def unroll_for(samples: int) -> int:
 # cells; tests/test_limits.py compares a run cut in segments with one call).
 SEGMENT_CONFIG_EPOCHS = 2**29
 
+# A GPU or TPU runs a block's configurations in parallel across thousands of threads, and each
+# block is one step of a sequential ``lax.map``: it wants one block per call, and calls long
+# enough to hide their launch and transfers. Sizes chosen, not yet measured (benchmarks/gpu.sh
+# measures them): blocks of up to 2²⁰ configurations (a 4096² grid in 16 steps per device) and
+# 2³³ sample-epochs per call (about 0.1 s at 100 G sample-epochs/s; 0.9 s at 10 G/s).
+ACCELERATOR_BLOCK = 2**20
+ACCELERATOR_SEGMENT_CONFIG_EPOCHS = 2**33
+
 
 class Inputs(NamedTuple):
     """One sweep call's inputs: 1-D arrays for the varying names, scalars for the others."""
@@ -92,11 +100,13 @@ def arrays_per_config(varying: tuple[str, ...]) -> int:
     return 2 * (len(varying) + len(FIELDS))
 
 
-def segment_epochs(n: int, epochs: int, samples: int = 1) -> int:
+def segment_epochs(n: int, epochs: int, samples: int = 1, platform: str = "cpu") -> int:
     """Epochs per compiled call for calls of ``n`` configurations on N = ``samples``: all of
-    them when n × epochs × N is within ``SEGMENT_CONFIG_EPOCHS``, else a multiple of ``UNROLL``
-    that is (an epoch on N samples is about N times the work of one)."""
-    budget = SEGMENT_CONFIG_EPOCHS // samples
+    them when n × epochs × N is within ``SEGMENT_CONFIG_EPOCHS`` (on a CPU;
+    ``ACCELERATOR_SEGMENT_CONFIG_EPOCHS`` elsewhere), else a multiple of ``UNROLL`` that is (an
+    epoch on N samples is about N times the work of one)."""
+    per_call = SEGMENT_CONFIG_EPOCHS if platform == "cpu" else ACCELERATOR_SEGMENT_CONFIG_EPOCHS
+    budget = per_call // samples
     if n * epochs <= budget:
         return epochs
     return max(UNROLL, budget // n // UNROLL * UNROLL)
@@ -105,10 +115,11 @@ def segment_epochs(n: int, epochs: int, samples: int = 1) -> int:
 DATA_BLOCK = 16384  # the largest block with several samples (see block_size)
 
 
-def block_size(n: int, samples: int = 1, devices: int = 1) -> int:
+def block_size(n: int, samples: int = 1, devices: int = 1, platform: str = "cpu") -> int:
     """The block for calls of ``n`` configurations over ``devices``: each device's share cut into
-    equal blocks of at most ``BLOCK`` (``DATA_BLOCK`` with several samples), each rounded up to a
-    multiple of 128, so a call pads fewer than 128 configurations per block.
+    equal blocks of at most ``BLOCK`` (``DATA_BLOCK`` with several samples; on a GPU or TPU
+    ``ACCELERATOR_BLOCK``), each rounded up to a multiple of 128, so a call pads fewer than 128
+    configurations per block.
 
     ``DATA_BLOCK``: measured on 2 cores with 512-bit vector code, 1024² starts × 500 epochs, the
     block sizes alternating in one process, median over 6 rounds of the rate against 4096:
@@ -119,6 +130,8 @@ def block_size(n: int, samples: int = 1, devices: int = 1) -> int:
     within the noise, so 16384 stayed.
     """
     largest = BLOCK if samples == 1 else DATA_BLOCK
+    if platform != "cpu":
+        largest = ACCELERATOR_BLOCK
     share = -(-n // devices)
     blocks = -(-share // largest)
     each = -(-share // blocks)
@@ -247,10 +260,11 @@ class Runner:
         self.dtype = np.dtype(dtype)
         self.varying = tuple(varying)
         local = tuple(jax.local_devices())
-        self.block = block_size(n, samples, len(local))
+        platform = local[0].platform
+        self.block = block_size(n, samples, len(local), platform)
         unit = len(local) * self.block
         self.padded = -(-n // unit) * unit
-        segment = segment_epochs(self.padded, epochs, samples)
+        segment = segment_epochs(self.padded, epochs, samples, platform)
         self.segments = [segment] * (epochs // segment)
         if epochs % segment:
             self.segments.append(epochs % segment)
@@ -270,10 +284,11 @@ class Runner:
         # compiled once, outside the timed calls; the state's shape is what the first call
         # returns when it is not also the last
         state = None if len(self.calls) == 1 else jax.eval_shape(programs[self.calls[0]], *shapes)
+        options = devices.compiler_options(platform)
         self.programs = {
             call: programs[call]
             .lower(*(() if call[0] else (state,)), *shapes)
-            .compile(compiler_options=COMPILER_OPTIONS)
+            .compile(compiler_options=options)
             for call in programs
         }
 

@@ -40,14 +40,17 @@ def field_dtypes(dtype: str) -> dict[str, np.dtype]:
 
 
 def provenance() -> dict[str, Any]:
-    """Where a sweep is being computed: platform, device layout and library versions."""
+    """Where a sweep is being computed: platform, device layout, the code generation chosen for
+    the platform (:func:`xent_jax._devices.codegen`) and library versions."""
     import jax
     import optax
 
     from xent_jax._version import __version__
 
+    where = devices.layout()
     return {
-        **devices.layout(),
+        **where,
+        "codegen": devices.codegen(where["platform"]),
         "versions": {
             "xent_jax": __version__,
             "jax": jax.__version__,
@@ -69,8 +72,9 @@ class SweepResult:
       b0: the bias axis, shape (R_b,).
       metrics: loss name -> :class:`SweepMetrics` of (R_b, R_w) arrays.
       compute_seconds: the sweep's compute only (no start-up, compilation or plotting).
-      provenance: platform, ``device_count`` (devices of all processes), ``process_count``
-        and library ``versions``, as recorded when the sweep was computed.
+      provenance: platform, ``device_count`` (devices of all processes), ``process_count``,
+        ``codegen`` (None for a sweep computed before it was recorded) and library
+        ``versions``, as recorded when the sweep was computed.
     """
 
     spec: SweepSpec
@@ -177,6 +181,7 @@ def summary(
         "time_unit": TIME_UNIT,
         "device_count": recorded["device_count"],
         "platform": recorded["platform"],
+        "codegen": recorded.get("codegen"),
         "compute_seconds": seconds,
         "config_epochs_per_second": throughput(spec.runs, spec.epochs, seconds),
         "sample_epochs_per_second": throughput(spec.runs * spec.samples, spec.epochs, seconds),

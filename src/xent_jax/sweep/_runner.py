@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 
+from xent_jax import _devices as devices
 from xent_jax import _io
 from xent_jax.errors import InputError
 from xent_jax.sweep import _compute as compute
@@ -215,23 +216,30 @@ def _complete(out: Path, store: Store, figure: bool, notify) -> bool:
 
 
 def _create(out: Path, spec: SweepSpec) -> Store:
-    rows = compute.chunk_rows(spec.resolution_w, spec.resolution_b, spec.dtype)
+    rows = compute.chunk_rows(spec.resolution_w, spec.resolution_b, spec.dtype, devices.platform())
     return Store.create(out / STORE_DIR, spec, rows, provenance())
 
 
 def _check_resumable_layout(store: Store, out: Path) -> None:
     """An optimizer whose results may differ in the last bit between device counts (XLA
-    compiles Adam's square root and division per layout) is resumed only on the layout that
-    started it."""
+    compiles Adam's square root and division per layout) is resumed only on the layout, and
+    with the code generation, that started it (a store written before the code generation was
+    recorded was compiled with ``devices.UNRECORDED_CODEGEN`` on a CPU)."""
     optimizer = store.spec.optimizer
     if optimizer.layout_independent:
         return
-    now = provenance()
-    for key in ("platform", "device_count"):
-        if store.recorded[key] != now[key]:
+    now, then = provenance(), dict(store.recorded)
+    if then.get("codegen") is None:
+        then["codegen"] = devices.UNRECORDED_CODEGEN if then["platform"] == "cpu" else {}
+    for key in ("platform", "device_count", "codegen"):
+        if then[key] != now[key]:
+            hint = ""
+            if key == "codegen" and "cpu_vector_width" in then[key]:
+                width = then[key]["cpu_vector_width"]
+                hint = f" (resume it with {devices.VECTOR_WIDTH_VARIABLE}={width})"
             raise OutputInTheWay(
                 f"{str(out)!r} holds a {optimizer.name} sweep started with {key} = "
-                f"{store.recorded[key]!r}, not {now[key]!r}: its results would mix two layouts",
+                f"{then[key]!r}, not {now[key]!r}: its results would mix two layouts{hint}",
                 SAME_LAYOUT,
             )
 

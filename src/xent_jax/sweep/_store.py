@@ -129,6 +129,7 @@ class Store:
             spec = SweepSpec.from_dict(attrs)
             rows, run_id = int(marker["chunk_rows"]), str(marker["run_id"])
             recorded = {k: attrs[k] for k in ("platform", "device_count", "versions")}
+            recorded["codegen"] = attrs.get("codegen")  # None: written before it was recorded
         except (InputError, KeyError, TypeError, ValueError) as error:
             raise OutputInTheWay(f"{where} holds unreadable parameters: {error}", FORCE) from None
         if not 1 <= rows <= spec.resolution_b:
