@@ -224,6 +224,7 @@ def test_every_command_that_writes_files_takes_out_with_one_default():
             assert "--json" in sub._option_string_actions, name
 
 
+@pytest.mark.slow
 def test_bugs_writes_its_figure_to_the_default_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["bugs", "--epochs", "2", "--json"]) == 0

@@ -55,6 +55,7 @@ def test_the_resume_command_says_what_was_asked(argv):
     assert _settings(again) == _settings(args)
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_says_what_it_kept_and_the_command_that_continues(
     tmp_path, monkeypatch, capsys
 ):
@@ -95,6 +96,7 @@ def test_an_interrupted_sweep_says_what_it_kept_and_the_command_that_continues(
             np.testing.assert_array_equal(got[key], value)
 
 
+@pytest.mark.slow
 def test_a_finished_sweep_names_its_files_without_a_doubled_slash(tmp_path, capsys):
     assert main(["sweep", *SMALL, "--loss", "ce", "--out", f"{tmp_path}/s/"]) == 0
     captured = capsys.readouterr()

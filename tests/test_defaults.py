@@ -88,6 +88,7 @@ def test_a_data_set_trains_every_loss_at_one_learning_rate(data):
     }
 
 
+@pytest.mark.slow
 def test_a_data_set_sweep_at_the_defaults_shares_the_flow_time(tmp_path, capsys):
     """The issue's case: the defaults on a data set compared the losses 30-fold apart in η. Now
     both maps cover the same τ, and the summary says so."""

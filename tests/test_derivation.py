@@ -52,6 +52,7 @@ def is_zero(expr) -> bool:
 # --- the JSON fields, against expressions written independently ------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("field", "expected"),
     [

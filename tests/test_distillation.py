@@ -152,6 +152,7 @@ def jax_value_and_grads(loss, case, dtype, acc=jnp.float32):
     return value, grads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(10))
 def test_random_cases_match_the_dense_form_in_float32(seed):
     case = random_case(seed)
@@ -164,6 +165,7 @@ def test_random_cases_match_the_dense_form_in_float32(seed):
             assert_close(grad, want, 3e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(20, 28))
 def test_random_cases_match_torch_in_float64(seed):
     case = random_case(seed)
@@ -187,6 +189,7 @@ def test_random_cases_match_torch_in_float64(seed):
             assert_close(grad, head.grad.numpy(), 1e-11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(40, 43))
 def test_bfloat16_is_accumulated_in_float32(seed):
     case = random_case(seed)
@@ -209,6 +212,7 @@ def test_bfloat16_is_accumulated_in_float32(seed):
             assert_close(grad, want, 2**-6)
 
 
+@pytest.mark.slow
 def test_a_student_equal_to_its_teacher_has_zero_kl_and_zero_gradient():
     """KL(q‖q) = 0 exactly, and ∂/∂z = (p − q)/T = 0; the cross-entropy is then H(q)."""
     rng = np.random.default_rng(3)
@@ -242,6 +246,7 @@ def test_the_teacher_gets_no_gradient():
         np.testing.assert_array_equal(grad, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_all_ignored_and_zero_weight_batches(reduction):
     rng = np.random.default_rng(5)
@@ -271,6 +276,7 @@ def test_all_ignored_and_zero_weight_batches(reduction):
             np.testing.assert_array_equal(grad, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("softcap", [None, 30.0])
 def test_extreme_logits(softcap):
     case = random_case(6)
@@ -287,6 +293,7 @@ def test_extreme_logits(softcap):
             assert_close(grad, want, 1e-5)
 
 
+@pytest.mark.slow
 def test_float64_gradients_by_finite_differences():
     rng = np.random.default_rng(7)
     teacher = (rng.normal(size=(4, 2)), rng.normal(size=(6, 2)))

@@ -113,6 +113,7 @@ def test_readme_and_sweep_doc_quote_the_same_peak_memory_and_command():
 # --- 7. the fused loss's memory against the standard dense forms ------------------------------
 
 
+@pytest.mark.slow
 def test_fused_memory_ratio_against_the_standard_dense_forms():
     jax = pytest.importorskip("jax")
     import jax.numpy as jnp

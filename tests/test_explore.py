@@ -127,6 +127,7 @@ def test_epoch_buckets_cost_at_most_a_quarter_more_and_few_compilations():
     assert len(set(buckets[299:600])) <= 5  # a drag from 300 to 600 epochs: 5 programs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("epochs", [1, 7, 9, 250, 300, 333])
 def test_runs_are_trains_for_every_epoch_count(epochs):
     # run for the bucket's epochs and cut back: the same bits as train() for exactly E
@@ -153,6 +154,7 @@ def test_runs_are_the_independent_numpy_loop():
         assert (runs[loss].takeoff_epoch, runs[loss].half_error_epoch) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "changes",
     [{"epochs": 250}, {"data": "pull", "epochs": 200, "one_rate": True}, {"rule": "book"}],
@@ -208,6 +210,7 @@ def test_a_click_runs_that_start_of_the_atlas(view):
     assert f'data-loss="mse" data-field="half_error_epoch">{half}<' in page
 
 
+@pytest.mark.slow
 def test_controls_change_the_runs_as_train_would(view):
     assert view.set(w0=0.75, b0=-2.5, learning_rate_mse=0.6, epochs=420) == {}
     for loss, run in view.runs.items():

@@ -236,6 +236,7 @@ def test_every_target_ignored():
             np.testing.assert_array_equal(grad, 0)
 
 
+@pytest.mark.slow
 def test_extreme_logits_match_the_dense_loss():
     """Logits of order ±1e4 in float32: finite, and the dense loss's value and gradients."""
     case = random_case(5)

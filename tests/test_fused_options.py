@@ -146,6 +146,7 @@ def check_against(values, grads, expected, expected_grads, rtol):
             assert_close(grad, want, rtol)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(10))
 def test_random_option_combinations_match_the_dense_form_in_float32(seed):
     case = random_case(seed)
@@ -185,6 +186,7 @@ def torch_values_and_grads(case):
     return (out.detach().numpy(), lse.detach().numpy()), grads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(20, 28))
 def test_random_option_combinations_match_torch_in_float64(seed):
     case = random_case(seed)
@@ -195,6 +197,7 @@ def test_random_option_combinations_match_torch_in_float64(seed):
     check_against(values, grads, expected, expected_grads, 1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(40, 43))
 def test_bfloat16_inputs_are_accumulated_in_float32(seed):
     """The loss is the float32 loss of the bfloat16 inputs, rounded once; lse stays float32."""
@@ -218,6 +221,7 @@ def test_bfloat16_inputs_are_accumulated_in_float32(seed):
             assert_close(grad, want, 2**-6)
 
 
+@pytest.mark.slow
 def test_float64_accumulation_of_float32_inputs():
     """accumulation_dtype=float64: the float64 loss of the float32 inputs, rounded once."""
     rng = np.random.default_rng(4)
@@ -240,6 +244,7 @@ def test_float64_accumulation_of_float32_inputs():
     assert abs(float(got) - want) <= (2**-24 + 1e-12) * abs(want)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("softcap", [None, 30.0])
 def test_extreme_logits_with_and_without_softcap(softcap):
     """Logits of order ±1e4 in float32: finite, and the dense form's value and gradients."""
@@ -255,6 +260,7 @@ def test_extreme_logits_with_and_without_softcap(softcap):
     check_against(values, grads, expected, expected_grads, 1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("kind", ["all ignored", "zero weight"])
 def test_nothing_counts(kind, reduction):
@@ -309,6 +315,7 @@ def test_sample_weights_are_torch_class_weights_per_row():
     np.testing.assert_allclose(as_sample, as_class.item(), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_float64_gradients_by_finite_differences():
     rng = np.random.default_rng(1)
     target = jnp.array([0, 4, 2, -100])

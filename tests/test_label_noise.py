@@ -35,6 +35,7 @@ def numpy_loss_and_logit_gradient(name, z, labels):
     return 0.5 * np.sum(r**2, -1), p * r - p * np.sum(r * p, -1, keepdims=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", label_noise.LOSSES)
 def test_each_loss_and_its_logit_gradient_match_the_closed_form(name):
     rng = np.random.default_rng(0)
@@ -74,6 +75,7 @@ def small_run():
     return label_noise.train_label_noise(settings, losses=("ce", "gce"))
 
 
+@pytest.mark.slow
 def test_training_is_numpy_sgd_on_the_same_batches_and_flips(small_run):
     seed, rate = 2, 0.4
     data = network.load_digits(seed)
@@ -155,6 +157,7 @@ def numpy_flipped_states(resolution, epochs, loss):
     return np.array(kept), np.array(fitted)
 
 
+@pytest.mark.slow
 def test_flipped_label_atlas_is_the_numpy_descent():
     atlas = label_noise.flipped_label_atlas(resolution=24, epochs=(50, 300))
     for loss in ("mse", "ce"):
@@ -209,6 +212,7 @@ def test_cli_json_and_files(tmp_path, capsys):
     assert json.loads((out / "label_noise.json").read_text()) == result
 
 
+@pytest.mark.slow
 def test_ctrl_c_between_segments_exits_130(tmp_path, capsys, monkeypatch):
     from xent_jax.cli import _interrupt
 

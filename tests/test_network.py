@@ -21,6 +21,7 @@ def random_params(seed, init):
         return network.Params(*(np.asarray(p, np.float64) for p in params))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["mse", "ce"])
 @pytest.mark.parametrize("init", ["normal", "saturated"])
 def test_loss_and_gradients_match_numpy_backprop(loss, init):

@@ -38,6 +38,7 @@ def _as_quoted(value, number: str) -> str:
     return f"{float(np.asarray(value).ravel()[0]):.{digits}f}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs_and_each_quoted_number_is_its_value(index):
     block, namespace, checked = BLOCKS[index], {}, 0

@@ -138,6 +138,7 @@ def test_ignore_index_inside_the_class_range_matches_torch(smoothing):
     np.testing.assert_allclose(value, expected.numpy(), rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("smoothing", [0.0, 0.4])
 @pytest.mark.parametrize("use_weight", [False, True])
 def test_all_ignored_mean_is_nan_with_a_zero_gradient(smoothing, use_weight):
@@ -297,6 +298,7 @@ def test_jitted_matches_torch_and_never_checks_values():
     assert np.isnan(loss(logits, bad))
 
 
+@pytest.mark.slow
 def test_random_logits_do_not_warn():
     rng = np.random.default_rng(19)
     for shape in [(6, 5), (6, 2), (1, 2)]:

@@ -66,6 +66,7 @@ def test_xla_softmax_collapses_between_the_two_thresholds(dtype):
     assert above == 1 and below < 1
 
 
+@pytest.mark.slow
 def test_past_the_gap_the_loss_and_the_correct_gradient_are_exactly_zero():
     def loss(z):  # optax's form, as PyTorch computes it: logsumexp(z) − z_y
         return optax.losses.softmax_cross_entropy_with_integer_labels(z, jnp.array(0))

@@ -154,6 +154,7 @@ DAMAGE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", sorted(DAMAGE))
 def test_damaged_chunk_is_recomputed_with_a_warning(tmp_path, small_chunks, expected, fault):
     out = tmp_path / "s"
@@ -420,6 +421,7 @@ REFUSALS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(REFUSALS))
 def test_each_refusal_gives_the_advice_that_applies(tmp_path, capsys, case):
     extra, prepare, says, never = REFUSALS[case]

@@ -105,6 +105,12 @@ def jit(fn=None, **kwargs):
             jitted[key] = jax.jit(fn, compiler_options=options, **kwargs)
         return jitted[key](*args, **kw)
 
+    # jax.jit's introspection, summed over the option sets (the explorer checks that moving a
+    # control compiles nothing new)
+    def cache_size() -> int:
+        return sum(j._cache_size() for j in jitted.values())
+
+    call._cache_size = cache_size  # type: ignore[attr-defined]
     return call
 
 
