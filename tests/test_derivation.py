@@ -146,10 +146,11 @@ def test_missing_sympy_is_one_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "sympy", None)  # makes `import sympy` raise ImportError
     with pytest.raises(ImportError, match=r"xent-jax\[symbolic\]"):
         derivation.derive()
-    assert main(["derive"]) == 1
+    assert main(["derive"]) == 2  # a missing extra is bad input: status 2, one line
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "SymPy" in captured.err
+    assert 'pip install "xent-jax[symbolic]"' in captured.err
     # The numeric part needs no SymPy.
     assert all(check.passed for check in derivation.check_derivation())
 

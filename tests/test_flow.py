@@ -262,7 +262,7 @@ def test_flow_loss_speed_is_the_derivative_of_the_loss_along_the_flow(loss):
 
 def test_cli_json_and_files(tmp_path, capsys):
     out = tmp_path / "lr"
-    argv = ["learning-rate", "--out", str(out), "--json", "--learning-rates", "0.5", "0.25"]
+    argv = ["learning-rate", "--out", str(out), "--json", "--learning-rate", "0.5", "0.25"]
     assert main([*argv, "--flow-time", "5"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary["max_deviation_from_flow"]) == {"mse", "ce"}
@@ -279,7 +279,7 @@ def test_cli_json_and_files(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "args",
-    [["--learning-rates", "-1"], ["--flow-time", "0"], ["--w0", "nan"], ["--flow-time", "x"]],
+    [["--learning-rate", "-1"], ["--flow-time", "0"], ["--w0", "nan"], ["--flow-time", "x"]],
 )
 def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, args):
     out = tmp_path / "never"

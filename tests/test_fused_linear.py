@@ -440,3 +440,27 @@ def test_vocab_parallel_form_equals_the_single_device_loss_on_1_2_4_8_devices():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "vocab-parallel ok" in result.stdout
+
+
+def test_vocab_parallel_form_with_a_wrong_axis_name_is_an_input_error():
+    """JAX raises NameError for an axis that is not there; the user gets one line naming it."""
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = jax.make_mesh((1,), ("vocab",), devices=jax.devices()[:1])
+    hidden, target = jnp.ones((2, 3)), np.array([0, 3])
+    weight = jax.device_put(jnp.ones((4, 3)), NamedSharding(mesh, P("vocab")))
+    for name in ("model", None):
+        wrong = jax.shard_map(
+            lambda w, name=name: xj.vocab_parallel_linear_cross_entropy(
+                hidden, w, target, axis_name=name
+            ),
+            mesh=mesh,
+            in_specs=P("vocab"),
+            out_specs=P(),
+        )
+        with pytest.raises(InputError, match="is not a mesh axis") as caught:
+            wrong(weight)
+        assert "\n" not in str(caught.value)
+    with pytest.raises(InputError, match="'vocab' is not a mesh axis"):  # outside shard_map
+        xj.vocab_parallel_linear_cross_entropy(hidden, weight, target, axis_name="vocab")

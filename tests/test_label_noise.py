@@ -214,6 +214,6 @@ def test_ctrl_c_between_segments_exits_130(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(_interrupt, "interrupt_requested", lambda: True)
     out = tmp_path / "out"
-    assert main(["label-noise", "--seeds", "1", "--epochs", "1", "--out", str(out)]) == 130
+    assert main(["label-noise", "--seeds", "2", "--epochs", "1", "--out", str(out)]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert list(out.iterdir()) == []

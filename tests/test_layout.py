@@ -5,8 +5,9 @@
   tables and the registry's deferred entries included;
 - no upward import: a module never imports a name from the face of a package that contains it;
 - each lazy face names the same things in its table and in its ``TYPE_CHECKING`` imports;
-- the library does not import the edges (``cli/``, ``plots/``, ``report/``), never prints, and
-  never names a command-line option; only ``plots/`` and ``cli/`` import matplotlib.
+- the library does not import the edges (``cli/``, ``plots/``, ``report/``, the interactive
+  ``explore/``), never prints, and never names a command-line option; only ``plots/`` and
+  ``cli/`` import matplotlib.
 """
 
 import ast
@@ -19,7 +20,7 @@ from xent_jax.cli import build_parser
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "xent_jax"
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
-EDGES = ("cli", "plots", "report", "__main__.py")
+EDGES = ("cli", "plots", "report", "explore", "__main__.py")
 MAX_LINES = 400
 
 

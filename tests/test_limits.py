@@ -1,6 +1,7 @@
 """Values that do not fit and work that would not fit: refused in one line, nothing created."""
 
 import errno
+import gc
 import os
 import subprocess
 
@@ -89,7 +90,12 @@ def small_disk(tmp_path):
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (needs root)")
     yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+    # A refused write's exception may keep a file object (and its descriptor on the tmpfs)
+    # alive in a reference cycle until the collector runs: collect first, then unmount; a
+    # lazy unmount if something still holds it, so one test cannot break the next.
+    gc.collect()
+    if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def test_full_disk(small_disk, capsys):
@@ -159,3 +165,101 @@ def test_results_do_not_depend_on_the_block(monkeypatch):
     cut = S.sweep(**settings)
     for key, value in whole.arrays().items():
         np.testing.assert_array_equal(cut.arrays()[key], value)
+
+
+# --------------------------------------------------------------------------------------------
+# Paths that cannot be an output directory: one line, before the plan line, nothing created
+
+
+@pytest.mark.parametrize("command", ["sweep", "demo"])
+def test_out_with_a_300_character_name_under_an_existing_directory(tmp_path, capsys, command):
+    """Before: ``OSError: [Errno 36]`` from ``Path.exists()`` (the parent exists here)."""
+    out = tmp_path / ("a" * 300)
+    argv = [command, "--out", str(out)] + (TINY if command == "sweep" else [])
+    _refused(capsys, argv, "300-character name")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        ("/etc/passwd", ("exists and is not a directory",)),
+        ("/dev/null/x", ("cannot create output directory", "Not a directory")),
+    ],
+)
+def test_out_that_cannot_be_a_directory_is_refused_before_the_plan(capsys, out, words):
+    argv = ["sweep", "--resolution", "4", "--epochs", "5", "--out", out]  # not quiet: no plan
+    _refused(capsys, argv, *words)
+
+
+@pytest.fixture
+def read_only_mount(tmp_path):
+    """A real read-only file system (a tmpfs mounted ro), with a directory made before."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)]).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    (mount / "existing").mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+    yield mount
+    # A refused write's exception may keep a file object (and its descriptor on the tmpfs)
+    # alive in a reference cycle until the collector runs: collect first, then unmount; a
+    # lazy unmount if something still holds it, so one test cannot break the next.
+    gc.collect()
+    if subprocess.run(["umount", str(mount)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.mark.parametrize(("name", "word"), [("new", "Read-only"), ("existing", "not writable")])
+def test_out_on_a_read_only_mount_is_refused_before_the_plan(read_only_mount, capsys, name, word):
+    argv = ["sweep", "--resolution", "4", "--epochs", "5", "--out", str(read_only_mount / name)]
+    _refused(capsys, argv, word)
+
+
+def test_disk_full_while_the_store_is_created(small_disk, capsys, monkeypatch):
+    """The plan's check passed (as when another writer fills the disk meanwhile); creating the
+    store runs out of space: one line, exit 2, no store and no temporary left. Before:
+    ``OSError: [Errno 28]`` from ``Store.create``."""
+    from xent_jax.sweep import _plan as plan
+
+    monkeypatch.setattr(plan, "check_fits", lambda p, out: p)
+    with open(small_disk / "filler", "wb", buffering=0) as f:  # then leave 8 kB: too little
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+    os.truncate(small_disk / "filler", os.path.getsize(small_disk / "filler") - 8192)
+    out = small_disk / "s"
+    _refused(capsys, ["sweep", *TINY, "--out", str(out)], "no space left to create")
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Work that grows with a number: refused up front
+
+
+@pytest.mark.parametrize("command", ["network", "calibration"])
+def test_a_billion_network_epochs_are_refused_up_front(tmp_path, capsys, command):
+    """Before: ``jax.random.split(key, epochs)`` passed 4 GiB in 19 s."""
+    out = tmp_path / "o"
+    _refused(capsys, [command, "--epochs", "1000000000", "--out", str(out)], "at most 100000")
+    assert not out.exists()
+
+
+def test_network_studies_bound_their_epochs_in_the_library():
+    from xent_jax.studies import _calibration as calibration
+    from xent_jax.studies import _network as network
+    from xent_jax.studies import _network_seeds as network_seeds
+    from xent_jax.studies._settings import MAX_NETWORK_EPOCHS
+
+    too_many = MAX_NETWORK_EPOCHS + 1
+    for make in (
+        lambda: network.NetworkSettings(epochs=too_many),
+        lambda: calibration.CalibrationSettings(epochs=too_many),
+        lambda: network_seeds.SeedSettings(epochs=too_many),
+        lambda: network.train_network("mse", epochs=too_many),
+    ):
+        with pytest.raises(InputError, match="at most 100000"):
+            make()
+    assert network.NetworkSettings(epochs=MAX_NETWORK_EPOCHS).epochs == MAX_NETWORK_EPOCHS

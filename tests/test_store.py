@@ -3,6 +3,7 @@ leftovers, directories the sweep does not own."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -344,4 +345,91 @@ def test_adam_resume_on_another_device_count_is_refused(tmp_path, capsys):
     assert main(["sweep", *SMALL, "--optimizer", "adam", "--out", str(out), "--resume"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "device_count = 3" in err
+    assert "continue it on that device layout" in err and "use --resume" not in err
     assert _files(out) == before
+
+
+# --------------------------------------------------------------------------------------------
+# Every refusal gives the advice that applies (before: always "use --resume to continue it or
+# --force to replace it", also to a run that had given --resume)
+
+
+def _damage_codecs(out: Path) -> None:
+    _edit_json(out / "sweep.zarr" / "mse_final_loss" / "zarr.json", lambda v: v["codecs"].pop())
+
+
+def _link_store(out: Path) -> None:
+    elsewhere = out.parent / "elsewhere"
+    (out / "sweep.zarr").rename(elsewhere)
+    (out / "sweep.zarr").symlink_to(elsewhere)
+
+
+REFUSALS = {
+    "not empty, a sweep": ([], None, ["--resume to continue it or --force to replace it"], []),
+    "not empty, other files": (
+        [],
+        lambda out: [shutil.rmtree(out), out.mkdir(), (out / "notes.txt").write_text("mine")],
+        ["is not empty", "--force to write the sweep beside its files"],
+        ["--resume"],
+    ),
+    "resume, other files": (
+        ["--resume"],
+        lambda out: [shutil.rmtree(out), out.mkdir(), (out / "notes.txt").write_text("mine")],
+        ["holds no sweep to resume", "--force to write the sweep beside its files"],
+        ["--resume"],
+    ),
+    "resume, other settings": (
+        ["--resume", "--x", "2"],
+        None,
+        ["x = 1.0, not 2.0", "give its settings to continue it, or --force to replace it"],
+        ["--resume"],
+    ),
+    "resume, damaged store": (
+        ["--resume"],
+        _damage_codecs,
+        ["codecs", "cannot be continued; use --force to replace it"],
+        ["--resume"],
+    ),
+    "resume, sweep files but no store": (
+        ["--resume"],
+        lambda out: shutil.rmtree(out / "sweep.zarr"),
+        ["no store to resume from", "use --force"],
+        ["--resume"],
+    ),
+    "force, linked store": (
+        ["--force"],
+        _link_store,
+        ["symbolic link", "move it out of the way, or choose another --out"],
+        ["--resume", "use --force"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_each_refusal_gives_the_advice_that_applies(tmp_path, capsys, case):
+    extra, prepare, says, never = REFUSALS[case]
+    out = tmp_path / "s"
+    assert main(["sweep", *SMALL, "--out", str(out)]) == 0
+    if prepare is not None:
+        prepare(out)
+    capsys.readouterr()
+    assert main(["sweep", *SMALL, "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xent-jax: error:") and err.count("\n") == 1, err
+    for words in says:
+        assert words in err, err
+    for words in never:
+        assert words not in err, err
+
+
+def test_a_directory_in_use_says_to_wait(tmp_path, capsys):
+    from xent_jax.sweep._directory import DirectoryLock
+
+    out = tmp_path / "s"
+    out.mkdir()
+    with DirectoryLock(out):
+        for extra in ([], ["--resume"], ["--force"]):
+            assert main(["sweep", *SMALL, "--out", str(out), *extra]) == 2
+            err = capsys.readouterr().err
+            assert f"in use by another sweep (pid {os.getpid()}); wait until it has finished" in err
+            assert "--resume" not in err and "--force" not in err

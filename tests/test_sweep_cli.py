@@ -34,9 +34,9 @@ def _run(out, *extra):
 
 
 def _finished_chunks(out: Path, loss_index: int = 0) -> set[int]:
-    """Chunk indices whose finish mark (the compute_seconds cell, written last) is on disk."""
-    cells = out / "sweep.zarr" / "compute_seconds" / "c" / str(loss_index)
-    return {int(p.name) for p in cells.glob("*")} if cells.is_dir() else set()
+    """Chunk indices whose finish mark (the chunk_digest cell, written last) is on disk."""
+    cells = out / "sweep.zarr" / "chunk_digest" / "c" / str(loss_index)
+    return {int(p.parent.name) for p in cells.glob("*/0")} if cells.is_dir() else set()
 
 
 _WALL_SECONDS: dict[Path, float] = {}
@@ -87,18 +87,50 @@ def _umask() -> int:
 
 
 def test_store_opens_in_xarray_with_labelled_axes(reference):
+    """Consolidated metadata (no warning: warnings are errors here), labelled axes, every value
+    of sweep.npz, censored runs decoded as missing, a description on every variable."""
     import xarray
 
     with np.load(reference / "sweep.npz") as f:
         arrays = dict(f)
-    with xarray.open_zarr(reference / "sweep.zarr", consolidated=False) as ds:
+    with xarray.open_zarr(reference / "sweep.zarr") as ds:
         np.testing.assert_array_equal(ds["w0"].values, np.linspace(-4, 4, 12).astype(np.float32))
         np.testing.assert_array_equal(ds["b0"].values, arrays["b0"])
         assert ds["mse_takeoff_epoch"].dims == ("b0", "w0")
         for key, value in arrays.items():
+            if key.endswith("_epoch"):  # −1 (censored) is missing; every other epoch as stored
+                value = np.where(value == -1, np.nan, value)
             np.testing.assert_array_equal(ds[key].values, value)
+        for name in [*ds.data_vars, *ds.coords]:
+            assert {"long_name", "units", "description"} <= set(ds[name].attrs), name
         assert ds.attrs["epochs"] == 60 and ds.attrs["learning_rates"] == {"mse": 0.15, "ce": 0.005}
         assert ds.attrs["platform"] == "cpu" and "versions" in ds.attrs
+    with xarray.open_zarr(reference / "sweep.zarr", mask_and_scale=False) as raw:
+        np.testing.assert_array_equal(
+            raw["mse_half_error_epoch"].values, arrays["mse_half_error_epoch"]
+        )
+
+
+def test_xarray_mean_is_over_uncensored_starts_and_the_censored_count_is_one_call(reference):
+    """What docs/sweep.md promises: ``.mean()`` is the mean over uncensored starts only (a
+    conditional mean), and ``.isnull().sum()`` counts the censored ones; sweep.npz keeps −1."""
+    import xarray
+
+    with np.load(reference / "sweep.npz") as f:
+        arrays = dict(f)
+    with xarray.open_zarr(reference / "sweep.zarr") as ds:
+        for loss in ("mse", "ce"):
+            for field in ("takeoff_epoch", "half_error_epoch"):
+                stored = arrays[f"{loss}_{field}"]
+                uncensored = stored[stored >= 0].astype(np.float64)
+                censored = int(np.count_nonzero(stored == -1))
+                assert int(ds[f"{loss}_{field}"].isnull().sum()) == censored
+                mean = float(ds[f"{loss}_{field}"].mean())
+                if uncensored.size:
+                    assert mean == pytest.approx(uncensored.mean(), rel=1e-12)
+                else:
+                    assert np.isnan(mean)
+    assert int(np.count_nonzero(arrays["mse_half_error_epoch"] == -1)) > 0  # a censored case
 
 
 def test_json_flag_prints_sweep_json(tmp_path, capsys):

@@ -10,7 +10,9 @@ the command line's ``--help``) does not wait for JAX. Behind it, one package per
 - :mod:`xent_jax.studies`: the seed's comparison, gradient flow and the learning rate,
   information theory, and where the one-neuron story stops;
 - :mod:`xent_jax.report`, :mod:`xent_jax.plots`, :mod:`xent_jax.cli`: the edges (text,
-  figures, the command line).
+  figures, the command line);
+- :mod:`xent_jax.explore`: the interactive explorer, in a notebook and in the browser (the
+  ``explore`` extra).
 """
 
 from typing import TYPE_CHECKING
@@ -80,11 +82,11 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "write_sweep",
         ],
     },
-    subpackages=["core", "derivation", "softmax", "studies", "sweep"],
+    subpackages=["core", "derivation", "explore", "softmax", "studies", "sweep"],
 )
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
-    from xent_jax import core, derivation, softmax, studies, sweep
+    from xent_jax import core, derivation, explore, softmax, studies, sweep
     from xent_jax._version import __version__
     from xent_jax.core import (
         CENSORED,

@@ -24,6 +24,17 @@ if TYPE_CHECKING:  # matplotlib is imported by whoever makes the figure, not by 
 TMP_PREFIX, TMP_SUFFIX = ".", ".tmp"
 
 
+def exists(path: Path) -> bool:
+    """Whether ``path`` exists (a link counts, followed or not); False also when the path
+    cannot name anything (a component longer than the file system allows, a file used as a
+    directory), where ``Path.exists`` raises."""
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def check_out_path(path: str | os.PathLike) -> Path:
     """``path`` as an output directory name, before anything is created: not empty, and every
     component within the file system's name length limit. InputError naming it otherwise."""
@@ -31,7 +42,7 @@ def check_out_path(path: str | os.PathLike) -> Path:
     if not text:
         raise InputError("output directory must be a non-empty path, got ''")
     out = Path(text)
-    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    existing = next((p for p in (out, *out.parents) if exists(p)), Path("."))
     try:
         name_max = os.pathconf(existing, "PC_NAME_MAX")
         path_max = os.pathconf(existing, "PC_PATH_MAX")

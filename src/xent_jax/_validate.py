@@ -25,11 +25,25 @@ def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     return value
 
 
-def finite(name: str, value: Any) -> float:
+# What float() would accept but is not a number: text ("2" is not 2), bytes, truth values, and
+# arrays of them (NumPy kinds: b bool, U/S text, O object, c complex, M/m dates and durations).
+_NOT_NUMBER_KINDS = frozenset("bUSOcMm")
+
+
+def real(name: str, value: Any) -> float:
+    """``value`` as a float if it is a real number (int, float, a NumPy or JAX scalar or 0-d
+    array of one); InputError naming it otherwise, for text and truth values too."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if isinstance(value, str | bytes | bool | np.bool_) or kind in _NOT_NUMBER_KINDS:
+        raise InputError(f"{name} must be a number, got {value!r}")
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise InputError(f"{name} must be a number, got {value!r}") from None
+
+
+def finite(name: str, value: Any) -> float:
+    number = real(name, value)
     if not math.isfinite(number):
         raise InputError(f"{name} must be finite, got {value!r}")
     return number

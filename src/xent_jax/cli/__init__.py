@@ -1,7 +1,9 @@
 """The ``xent-jax`` command line: ``main(argv) -> int``.
 
 Each subcommand lives in its own module here and registers itself through ``register``; it
-imports the library inside its ``run_*`` function, so ``--help`` answers without JAX. An
+imports the library inside its ``run_*`` function, so ``--help``, ``--version`` and a typo
+answer without JAX (``register`` reads only JAX-free modules: the seed, the registries, the
+settings types). A new command is one module and one entry in :func:`build_parser`. An
 InputError from the library, or a bad argument, becomes one line on stderr and exit status 2;
 neither prints a traceback. Ctrl-C: :mod:`xent_jax.cli._interrupt`.
 """
@@ -15,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from xent_jax._version import __version__
-from xent_jax.cli import _interrupt
+from xent_jax.cli import _extras, _help, _interrupt
 from xent_jax.errors import InputError
 
 
@@ -24,6 +26,14 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """Every parser of the command line: one-line errors, defaults shown in help, values that
+    start with a minus sign (:mod:`xent_jax.cli._help`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _help.Formatter)
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _help.NEGATIVE_VALUE
+
     def error(self, message: str):  # one line, no usage block
         raise UsageError(message)
 
@@ -35,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         counterpoints,
         demo,
         derive,
+        explore,
         label_noise,
         learning_rate,
         network,
@@ -60,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         counterpoints,
         label_noise,
         collapse,
+        explore,
     ):
         module.register(commands)
     return parser
@@ -73,11 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        _extras.require(args.command)  # a missing optional extra: one line, nothing created
         status = int(args.run(args) or 0)
-        if _interrupt.requested():  # a real Ctrl-C: leave before the teardown can hang
-            if status == 0:  # it finished in spite of Ctrl-C: still say it was interrupted
+        if _interrupt.requested():  # a real Ctrl-C or SIGTERM: leave before the teardown hangs
+            if status == 0:  # it finished in spite of the signal: still say it was stopped
                 _interrupt.give_up()
-            _interrupt.leave(status)
+            _interrupt.leave(
+                _interrupt.stop_status() if status == _interrupt.INTERRUPTED else status
+            )
         return status
     except (UsageError, InputError) as error:
         print(f"xent-jax: error: {error}", file=sys.stderr)

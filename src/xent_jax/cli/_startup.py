@@ -1,11 +1,11 @@
-"""Ctrl-C while the ``xent-jax`` command is still starting up (importing JAX).
+"""Ctrl-C (or SIGTERM) while the ``xent-jax`` command is still starting up (importing JAX).
 
 Imported first by ``xent_jax/__init__``, and only when the process *is* the command line
 (``xent-jax …`` or ``python -m xent_jax …``): until the command line's own handler takes over
-(:mod:`xent_jax.cli`), a Ctrl-C ends the process at once with status 130 and one line, instead
-of a ``KeyboardInterrupt`` raised somewhere inside an import (a traceback, or an exception that
-JAX's callbacks swallow so that the command runs on). A program that imports ``xent_jax``
-keeps its own SIGINT handling.
+(:mod:`xent_jax.cli`), a Ctrl-C ends the process at once with status 130 and one line
+(SIGTERM: 143, "terminated"), instead of a ``KeyboardInterrupt`` raised somewhere inside an
+import (a traceback, or an exception that JAX's callbacks swallow so that the command runs on).
+A program that imports ``xent_jax`` keeps its own SIGINT and SIGTERM handling.
 """
 
 import itertools
@@ -22,9 +22,13 @@ def _is_the_command_line() -> bool:
 
 
 def _interrupted(signum, frame):  # nothing has been computed yet: nothing to keep
-    os.write(2, b"xent-jax: interrupted\n")
-    os._exit(130)
+    word = b"terminated" if signum == signal.SIGTERM else b"interrupted"
+    os.write(2, b"xent-jax: " + word + b"\n")
+    os._exit(128 + signum)
 
 
-if _is_the_command_line() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    signal.signal(signal.SIGINT, _interrupted)
+if _is_the_command_line():
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupted)

@@ -6,6 +6,9 @@ The library is imported inside :func:`run_collapse`, so ``--help`` answers witho
 import argparse
 import json
 
+from xent_jax.cli import _help
+from xent_jax.studies._settings import COLLAPSE_MAX_EPOCHS, CollapseSettings
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
@@ -20,12 +23,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--out", default="xent-out", metavar="DIR", help="output directory (default ./xent-out)"
+        "--epochs",
+        type=int,
+        default=_help.field_default(CollapseSettings, "epochs"),
+        metavar="E",
+        help=f"epochs per run, 1 to {COLLAPSE_MAX_EPOCHS}",
     )
-    parser.add_argument(
-        "--epochs", type=int, default=60_000, metavar="E", help="epochs per run (default 60000)"
-    )
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    _help.add_out(parser, "collapse.png and collapse.json")
+    _help.add_json(parser)
     parser.set_defaults(run=run_collapse)
 
 
@@ -36,7 +41,7 @@ def run_collapse(args: argparse.Namespace) -> int:
     from xent_jax.report.collapse import format_collapse_gaps, format_collapse_runs
     from xent_jax.studies import _softmax_collapse as collapse
 
-    collapse.CollapseSettings(epochs=args.epochs)  # validates before anything is created
+    CollapseSettings(epochs=args.epochs)  # validates before anything is created
     out = _io.prepare_out_dir(args.out)
     try:
         runs = collapse.collapse_study(args.epochs, between=stop_if_interrupted)

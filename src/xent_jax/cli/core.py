@@ -1,13 +1,14 @@
 """``xent-jax train`` and ``xent-jax gradients``: one run, and the σ′ table."""
 
 import argparse
+import functools
 import json
 
 from xent_jax.cli import _help
 from xent_jax.core import _datasets as datasets
 from xent_jax.core import _seed as seed
 from xent_jax.core._registry import LOSSES, OPTIMIZERS
-from xent_jax.core._settings import DTYPES, RULES
+from xent_jax.core._settings import DATA_LEARNING_RATE, DTYPES, MAX_EPOCHS, RULES, RunSettings
 from xent_jax.errors import InputError
 
 MAX_GRADIENT_ROWS = 100_000  # rows of the σ′ table: it is printed
@@ -21,52 +22,29 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="train one neuron and report its metrics",
         description="Gradient descent on one sigmoid neuron a = σ(w·x + b), on one sample "
         "(--x, --y) or on N (--data): full-batch descent on the mean loss. The defaults are the "
-        "seed's: its saturated start, its learning rate for the loss, its 300 epochs.",
+        f"seed's: its saturated start, its learning rate for the loss, its {seed.EPOCHS} epochs. "
+        "One run trains one loss (sweep --loss takes several, comma-separated).",
     )
     train.add_argument(
-        "--loss", default="mse", choices=list(LOSSES), help=_help.choices(LOSSES, "mse")
+        "--loss",
+        default=_help.field_default(RunSettings, "losses")[0],
+        choices=list(LOSSES),
+        help="the loss, " + _help.choices(LOSSES),
     )
     train.add_argument(
-        "--w0",
-        type=float,
-        default=seed.SATURATED_START[0],
-        help="initial weight (default %(default)g)",
+        "--w0", type=float, default=seed.SATURATED_START[0], metavar="W", help="initial weight"
     )
     train.add_argument(
-        "--b0",
-        type=float,
-        default=seed.SATURATED_START[1],
-        help="initial bias (default %(default)g)",
+        "--b0", type=float, default=seed.SATURATED_START[1], metavar="B", help="initial bias"
     )
     train.add_argument(
         "--learning-rate",
         type=float,
         metavar="ETA",
-        help="η > 0 (default: the loss's own, " + _help.learning_rates() + ")",
+        help="η > 0; " + _help.learning_rates(DATA_LEARNING_RATE),
     )
-    train.add_argument(
-        "--epochs",
-        type=int,
-        default=seed.EPOCHS,
-        metavar="E",
-        help="updates, 1 to 2³¹ − 2 (default %(default)s)",
-    )
-    train.add_argument(
-        "--x", type=float, default=None, help=f"input of one sample (default {seed.X:g})"
-    )
-    train.add_argument(
-        "--y",
-        type=float,
-        default=None,
-        help=f"target of one sample, in [0, 1] (default {seed.Y:g})",
-    )
-    train.add_argument("--data", metavar="SAMPLES", help=_help.data(datasets.BUILTIN))
-    train.add_argument("--rule", default="autodiff", choices=RULES, help=_help.rules())
-    train.add_argument(
-        "--optimizer", default="sgd", choices=list(OPTIMIZERS), help=_help.optimizers(OPTIMIZERS)
-    )
-    train.add_argument("--dtype", default="float32", choices=DTYPES, help="(default %(default)s)")
-    train.add_argument("--json", action="store_true", help="print one JSON object")
+    add_run_options(train)
+    _help.add_json(train)
     train.set_defaults(run=run_train)
 
     gradients = commands.add_parser(
@@ -75,28 +53,60 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="∂C/∂b from jax.grad for both losses at b = z (w = 0, x = 1).",
     )
     gradients.add_argument(
-        "--z-min", type=float, default=GRADIENT_Z[0], help="first z (default %(default)g)"
+        "--z-min", type=float, default=GRADIENT_Z[0], metavar="Z", help="first z of the table"
     )
     gradients.add_argument(
-        "--z-max", type=float, default=GRADIENT_Z[1], help="last z (default %(default)g)"
+        "--z-max", type=float, default=GRADIENT_Z[1], metavar="Z", help="last z of the table"
     )
     gradients.add_argument(
         "--steps",
         type=int,
         default=GRADIENT_STEPS,
-        help=f"number of z values, 2 to {MAX_GRADIENT_ROWS} (default %(default)s)",
+        metavar="N",
+        help=f"number of z values, evenly spaced, 2 to {MAX_GRADIENT_ROWS}",
     )
     gradients.add_argument(
-        "--y", type=float, default=seed.Y, help="target in [0, 1] (default %(default)g)"
+        "--y", type=float, default=seed.Y, metavar="Y", help="the target, in [0, 1]"
     )
-    gradients.add_argument("--json", action="store_true", help="print the rows as JSON")
+    _help.add_json(gradients)
     gradients.set_defaults(run=run_gradients)
 
 
-def settings_from(args: argparse.Namespace):
-    """The run's settings from the command line (validated: InputError naming a bad value)."""
-    from xent_jax.core._settings import RunSettings
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of a run (:class:`RunSettings`) after the loss: η, epochs, the samples, the
+    update rule, the optimizer and the dtype; ``train`` and ``sweep`` share them."""
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=_help.field_default(RunSettings, "epochs"),
+        metavar="E",
+        help=f"updates per run, 1 to {MAX_EPOCHS}",
+    )
+    parser.add_argument(
+        "--x", type=float, default=None, help=f"input of one sample (default {seed.X:g})"
+    )
+    parser.add_argument(
+        "--y",
+        type=float,
+        default=None,
+        help=f"target of one sample, in [0, 1] (default {seed.Y:g})",
+    )
+    parser.add_argument("--data", metavar="SAMPLES", help=_help.data(datasets.BUILTIN))
+    field = functools.partial(_help.field_default, RunSettings)
+    parser.add_argument("--rule", default=field("rule"), choices=RULES, help=_help.rules())
+    parser.add_argument(
+        "--optimizer",
+        default=field("optimizer"),
+        choices=list(OPTIMIZERS),
+        help=_help.optimizers(OPTIMIZERS),
+    )
+    parser.add_argument(
+        "--dtype", default=field("dtype"), choices=DTYPES, help="the run's floating-point type"
+    )
 
+
+def settings_from(args: argparse.Namespace) -> RunSettings:
+    """The run's settings from the command line (validated: InputError naming a bad value)."""
     return RunSettings.build(
         (args.loss,),
         learning_rate=args.learning_rate,

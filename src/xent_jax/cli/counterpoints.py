@@ -1,21 +1,17 @@
-"""``xent-jax linear-plateau`` and ``xent-jax calibration``: where the one-neuron story stops."""
+"""``xent-jax linear-plateau`` and ``xent-jax calibration``: where the one-neuron story stops.
+
+The library is imported inside the ``run_*`` functions, so ``--help`` answers without JAX;
+calibration's extra ``network`` is checked for before it runs (:mod:`xent_jax.cli._extras`).
+"""
 
 import argparse
+import functools
 import io
 import json
 
-import numpy as np
-
-from xent_jax import _io, _validate
+from xent_jax.cli import _help
 from xent_jax.cli.network import Stopped, interrupted, stop_if_interrupted
-from xent_jax.plots import counterpoints as plots
-from xent_jax.report.counterpoints import (
-    format_calibration,
-    format_linear_plateau,
-    format_temperature_effect,
-)
-from xent_jax.studies import _calibration as calibration
-from xent_jax.studies import _linear_plateau as linear_plateau
+from xent_jax.studies._settings import CalibrationSettings, PlateauSettings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,13 +27,19 @@ def register(commands: argparse._SubParsersAction) -> None:
             "linear_plateau.json to DIR."
         ),
     )
-    _common(plateau)
+    field = functools.partial(_help.field_default, PlateauSettings)
     plateau.add_argument(
-        "--strength", type=float, default=1.0, metavar="S", help="mode strength s (default 1)"
+        "--strength", type=float, default=field("strength"), metavar="S", help="mode strength s"
     )
     plateau.add_argument(
-        "--learning-rate", type=float, default=0.02, metavar="ETA", help="step η (default 0.02)"
+        "--learning-rate",
+        type=float,
+        default=field("learning_rate"),
+        metavar="ETA",
+        help="step η, with η·s < 0.5",
     )
+    _help.add_out(plateau, "the figures and linear_plateau.json")
+    _help.add_json(plateau)
     plateau.set_defaults(run=run_linear_plateau)
 
     calib = commands.add_parser(
@@ -54,30 +56,37 @@ def register(commands: argparse._SubParsersAction) -> None:
             "over them, paired by seed (figure and predictions: seed S)."
         ),
     )
-    _common(calib)
+    field = functools.partial(_help.field_default, CalibrationSettings)
     calib.add_argument(
-        "--epochs", type=int, default=30, metavar="N", help="epochs per method (default 30)"
+        "--epochs", type=int, default=field("epochs"), metavar="N", help="epochs per method"
     )
     calib.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="split, init and batch seed (default 0)"
+        "--seed",
+        type=int,
+        default=field("seed"),
+        metavar="S",
+        help="split, init and batch seed; with --seeds the first of them",
     )
     calib.add_argument(
-        "--seeds", type=int, default=None, metavar="N", help="run N seeds from S (default 1)"
+        "--seeds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run N ≥ 2 seeds from S and pair what temperature scaling does, with 95 %% "
+        "intervals (default: seed S alone)",
     )
+    _help.add_out(calib, "calibration.png, calibration.json and predictions.npz")
+    _help.add_json(calib)
     calib.set_defaults(run=run_calibration)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--out", default="xent-out", metavar="DIR", help="output directory (default ./xent-out)"
-    )
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
-
-
 def run_linear_plateau(args: argparse.Namespace) -> int:
-    settings = linear_plateau.PlateauSettings(
-        strength=args.strength, learning_rate=args.learning_rate
-    )
+    from xent_jax import _io
+    from xent_jax.plots import counterpoints as plots
+    from xent_jax.report.counterpoints import format_linear_plateau
+    from xent_jax.studies import _linear_plateau as linear_plateau
+
+    settings = PlateauSettings(strength=args.strength, learning_rate=args.learning_rate)
     runs = linear_plateau.linear_plateau(settings)
     modes = linear_plateau.learn_modes(learning_rate=args.learning_rate)  # validates η too
     out = _io.prepare_out_dir(args.out)  # after the work (a second): bad input creates nothing
@@ -96,10 +105,16 @@ def run_linear_plateau(args: argparse.Namespace) -> int:
 
 
 def run_calibration(args: argparse.Namespace) -> int:
-    count = 1 if args.seeds is None else _validate.at_least("seeds", args.seeds, 1)
+    import numpy as np
+
+    from xent_jax import _io
+    from xent_jax.plots import counterpoints as plots
+    from xent_jax.report.counterpoints import format_calibration, format_temperature_effect
+    from xent_jax.studies import _calibration as calibration
+
+    count = 1 if _help.at_least_two_seeds(args.seeds) is None else args.seeds
     settings = [  # validates every seed before anything is created
-        calibration.CalibrationSettings(epochs=args.epochs, seed=args.seed + i)
-        for i in range(count)
+        CalibrationSettings(epochs=args.epochs, seed=args.seed + i) for i in range(count)
     ]
     out = _io.prepare_out_dir(args.out)
     try:

@@ -4,7 +4,11 @@ The library is imported inside :func:`run_label_noise`, so ``--help`` answers wi
 """
 
 import argparse
+import functools
 import json
+
+from xent_jax.cli import _help
+from xent_jax.studies._settings import LabelNoiseSettings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -15,24 +19,29 @@ def register(commands: argparse._SubParsersAction) -> None:
             "Train the 64–30–10 digits network (softmax outputs) with cross-entropy, the "
             "quadratic loss on the softmax outputs, mean absolute error and the generalized "
             "cross-entropy (1 − p_y^q)/q (q = 0.7, Zhang & Sabuncu 2018), all at η = 0.5, with "
-            "0, 20 and 40 %% of the training labels flipped, over N seeds in one vmapped run per "
+            "0, 20 and 40 % of the training labels flipped, over N seeds in one vmapped run per "
             "loss: test accuracy over epochs and the share of flipped labels memorised, with 95 "
-            "%% intervals, paired by seed against cross-entropy. Then one neuron on four samples "
+            "% intervals, paired by seed against cross-entropy. Then one neuron on four samples "
             "with one flipped label, from every start of a 128² grid. Writes label_noise.png, "
             "flipped_label.png and label_noise.json to DIR (needs the extra xent-jax[network])."
         ),
     )
+    field = functools.partial(_help.field_default, LabelNoiseSettings)
     parser.add_argument(
-        "--out", default="xent-out", metavar="DIR", help="output directory (default ./xent-out)"
+        "--seeds",
+        type=int,
+        default=field("seeds"),
+        metavar="N",
+        help="seeds, N ≥ 2 (the 95 %% intervals need two)",
     )
-    parser.add_argument("--seeds", type=int, default=10, metavar="N", help="seeds (default 10)")
     parser.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="the first seed (default 0)"
+        "--seed", type=int, default=field("first_seed"), metavar="S", help="the first seed"
     )
     parser.add_argument(
-        "--epochs", type=int, default=150, metavar="E", help="epochs per run (default 150)"
+        "--epochs", type=int, default=field("epochs"), metavar="E", help="epochs per run"
     )
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    _help.add_out(parser, "the figures and label_noise.json")
+    _help.add_json(parser)
     parser.set_defaults(run=run_label_noise)
 
 
@@ -43,8 +52,8 @@ def run_label_noise(args: argparse.Namespace) -> int:
     from xent_jax.report.label_noise import format_flipped_atlas, format_label_noise
     from xent_jax.studies import _label_noise as label_noise
 
-    settings = label_noise.LabelNoiseSettings(  # validates before anything is created
-        seeds=args.seeds, epochs=args.epochs, first_seed=args.seed
+    settings = LabelNoiseSettings(  # validates before anything is created
+        seeds=_help.at_least_two_seeds(args.seeds), epochs=args.epochs, first_seed=args.seed
     )
     out = _io.prepare_out_dir(args.out)
     try:

@@ -1,15 +1,16 @@
-"""``xent-jax network``: the four 64–30–10 runs on the digits, or many seeds with intervals."""
+"""``xent-jax network``: the four 64–30–10 runs on the digits, or many seeds with intervals.
+
+The library is imported inside :func:`run_network`, so ``--help`` answers without JAX; the
+extra ``network`` (scikit-learn) is checked for before it runs (:mod:`xent_jax.cli._extras`).
+"""
 
 import argparse
 import dataclasses
 import json
 import sys
 
-from xent_jax import _io
-from xent_jax.plots import network as plots
-from xent_jax.report.network import format_conditions, format_runs, format_start_costs
-from xent_jax.studies import _network as network
-from xent_jax.studies import _network_seeds as network_seeds
+from xent_jax.cli import _help
+from xent_jax.studies._settings import NetworkSettings, SeedSettings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,34 +24,34 @@ def register(commands: argparse._SubParsersAction) -> None:
             "With --seeds N: four output/loss pairings (sigmoid + quadratic, sigmoid + "
             "binary cross-entropy, softmax + cross-entropy, linear + square loss) from a "
             "normal, a saturated-output and a saturated-hidden start over N seeds in one "
-            "vmapped run, with 95% intervals; writes network_seeds.png and network_seeds.json."
+            "vmapped run, with 95 % intervals; writes network_seeds.png and network_seeds.json."
         ),
     )
-    parser.add_argument(
-        "--out", default="xent-out", metavar="DIR", help="output directory (default ./xent-out)"
-    )
+    four, many = NetworkSettings(), SeedSettings()  # their defaults
     parser.add_argument(
         "--epochs",
         type=int,
         default=None,
         metavar="N",
-        help="epochs per run (default 30; 60 with --seeds)",
+        help=f"epochs per run (default {four.epochs}; {many.epochs} with --seeds)",
     )
     parser.add_argument(
         "--seed",
         type=int,
-        default=0,
+        default=four.seed,
         metavar="S",
-        help="split, init and batch seed; with --seeds the first of them (default 0)",
+        help="split, init and batch seed; with --seeds the first of them",
     )
     parser.add_argument(
         "--seeds",
         type=int,
         default=None,
         metavar="N",
-        help="train N seeds in one vmapped run (intervals need N ≥ 2)",
+        help="train N ≥ 2 seeds in one vmapped run, with 95 %% intervals (default: the four "
+        "runs of one seed)",
     )
-    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    _help.add_out(parser, "the figures and network.json")
+    _help.add_json(parser)
     parser.set_defaults(run=run_network)
 
 
@@ -72,6 +73,7 @@ def interrupted(out) -> int:
 
 
 def run_network(args: argparse.Namespace) -> int:
+    _help.at_least_two_seeds(args.seeds)
     try:
         return _run_seeds(args) if args.seeds is not None else _run_four(args)
     except Stopped:
@@ -79,8 +81,13 @@ def run_network(args: argparse.Namespace) -> int:
 
 
 def _run_four(args: argparse.Namespace) -> int:
-    epochs = network.NetworkSettings.epochs if args.epochs is None else args.epochs
-    settings = network.NetworkSettings(epochs=epochs, seed=args.seed)  # validates
+    from xent_jax import _io
+    from xent_jax.plots import network as plots
+    from xent_jax.report.network import format_runs
+    from xent_jax.studies import _network as network
+
+    epochs = NetworkSettings.epochs if args.epochs is None else args.epochs
+    settings = NetworkSettings(epochs=epochs, seed=args.seed)  # validates
     out = _io.prepare_out_dir(args.out)  # before the work: a bad directory fails at once
     runs = network.compare_losses(**dataclasses.asdict(settings), between=stop_if_interrupted)
     summaries = [run.summary() for run in runs]
@@ -99,8 +106,13 @@ def _run_four(args: argparse.Namespace) -> int:
 
 
 def _run_seeds(args: argparse.Namespace) -> int:
-    epochs = network_seeds.SeedSettings.epochs if args.epochs is None else args.epochs
-    settings = network_seeds.SeedSettings(seeds=args.seeds, epochs=epochs, first_seed=args.seed)
+    from xent_jax import _io
+    from xent_jax.plots import network as plots
+    from xent_jax.report.network import format_conditions, format_start_costs
+    from xent_jax.studies import _network_seeds as network_seeds
+
+    epochs = SeedSettings.epochs if args.epochs is None else args.epochs
+    settings = SeedSettings(seeds=args.seeds, epochs=epochs, first_seed=args.seed)
     out = _io.prepare_out_dir(args.out)
     conditions = network_seeds.train_seeds(settings, between=stop_if_interrupted)
     result = {

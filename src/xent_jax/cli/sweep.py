@@ -2,27 +2,17 @@
 
 import argparse
 import json
-import re
+import os
+import shlex
 import sys
 
-from xent_jax.cli import _help
-from xent_jax.core import _datasets as datasets
+from xent_jax.cli import _help, _interrupt
+from xent_jax.cli.core import add_run_options
 from xent_jax.core import _seed as seed
-from xent_jax.core._registry import LOSSES, OPTIMIZERS
-from xent_jax.core._settings import DTYPES, RULES
+from xent_jax.core._registry import LOSSES
+from xent_jax.core._settings import DATA_LEARNING_RATE, RunSettings
 from xent_jax.errors import InputError
 from xent_jax.sweep._spec import DEFAULT_RESOLUTION, MAX_RESOLUTION
-
-# argparse takes "-1e-3" for an option (its own pattern knows only -1 and -1.5): any number
-# with a minus sign, exponent or not, is a value here.
-_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -35,61 +25,40 @@ def register(commands: argparse._SubParsersAction) -> None:
             "DIR/sweep.json and DIR/atlas.png; an interrupted sweep continues with --resume."
         ),
     )
-    sweep._negative_number_matcher = _NEGATIVE_NUMBER
-    everything = ",".join(LOSSES)
+    losses = ",".join(_help.field_default(RunSettings, "losses"))
     sweep.add_argument(
         "--loss",
-        default=everything,
-        help=f"comma-separated, from {', '.join(LOSSES)} (default {everything})",
+        default=losses,
+        metavar="LOSS[,LOSS]",
+        help="the losses, comma-separated (a sweep compares several; train takes one), from "
+        + ", ".join(LOSSES),
     )
-    lo, hi = seed.GRID
-    lo_hi = dict(nargs=2, type=_number, default=seed.GRID, metavar=("LO", "HI"))
-    sweep.add_argument("--w-range", **lo_hi, help=f"initial weights w0 (default {lo:g} {hi:g})")
-    sweep.add_argument("--b-range", **lo_hi, help=f"initial biases b0 (default {lo:g} {hi:g})")
+    lo_hi = dict(nargs=2, type=float, default=list(seed.GRID), metavar=("LO", "HI"))
+    sweep.add_argument("--w-range", **lo_hi, help="initial weights w0")
+    sweep.add_argument("--b-range", **lo_hi, help="initial biases b0")
     sweep.add_argument(
         "--resolution",
         type=int,
         default=DEFAULT_RESOLUTION,
         metavar="R",
-        help=f"R × R starts, 2 to {MAX_RESOLUTION} (default %(default)s)",
-    )
-    sweep.add_argument(
-        "--epochs",
-        type=int,
-        default=seed.EPOCHS,
-        metavar="E",
-        help="updates per run, 1 to 2³¹ − 2 (default %(default)s)",
+        help=f"R × R starts, 2 to {MAX_RESOLUTION}",
     )
     sweep.add_argument(
         "--learning-rate",
         action="append",
         default=[],
         metavar="ETA|LOSS=ETA",
-        help="η for every loss, or LOSS=ETA (repeatable); default each loss's own: "
-        + _help.learning_rates(),
+        help="η for every loss, or LOSS=ETA (repeatable); "
+        + _help.learning_rates(DATA_LEARNING_RATE),
     )
-    sweep.add_argument("--x", type=_number, default=None, help=f"input (default {seed.X:g})")
-    sweep.add_argument(
-        "--y", type=_number, default=None, help=f"target in [0, 1] (default {seed.Y:g})"
-    )
-    sweep.add_argument(
-        "--data",
-        metavar="SAMPLES",
-        help="instead of --x/--y (full-batch mean loss; a 2-D map): "
-        + _help.data(datasets.BUILTIN),
-    )
-    sweep.add_argument("--rule", default="autodiff", choices=RULES, help=_help.rules())
-    sweep.add_argument(
-        "--optimizer", default="sgd", choices=list(OPTIMIZERS), help=_help.optimizers(OPTIMIZERS)
-    )
-    sweep.add_argument("--dtype", default="float32", choices=DTYPES, help="(default %(default)s)")
+    add_run_options(sweep)
     sweep.add_argument("--out", required=True, metavar="DIR", help="output directory")
     mode = sweep.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the sweep in DIR")
     mode.add_argument("--force", action="store_true", help="replace the sweep in DIR")
     sweep.add_argument("--quiet", action="store_true", help="no plan, progress bar or summary")
     sweep.add_argument("--json", action="store_true", help="print sweep.json on stdout")
-    sweep.set_defaults(run=run_sweep)
+    sweep.set_defaults(run=run_sweep, parser=sweep)
 
 
 def parse_learning_rates(values: list[str]) -> float | dict[str, float] | None:
@@ -146,9 +115,43 @@ def _figure(result) -> bytes:
     return buffer.getvalue()
 
 
+def resume_command(args: argparse.Namespace) -> str:
+    """The command that continues this sweep: every option the user gave (as parsed, so
+    abbreviations and ``=`` forms are spelled out), without ``--force``, with ``--resume``."""
+    words = ["xent-jax", "sweep"]
+    for action in args.parser._actions:
+        if not action.option_strings or action.dest in ("help", "force", "resume"):
+            continue
+        value, option = getattr(args, action.dest), action.option_strings[0]
+        if value == action.default and not action.required:
+            continue
+        if isinstance(action, argparse._StoreTrueAction):
+            words.append(option)
+        elif isinstance(action, argparse._AppendAction):
+            for item in value:
+                words += [option, item]
+        elif isinstance(value, list):
+            words += [option, *(repr(v) for v in value)]
+        else:
+            words += [option, repr(value) if isinstance(value, float) else str(value)]
+    return shlex.join([*words, "--resume"])
+
+
+def interrupted_line(args: argparse.Namespace, kept: int | None) -> str:
+    """What an interrupted sweep says: what it kept, and how to continue."""
+    what = "finished chunks" if kept is None else f"{kept} finished chunks"
+    where = os.path.join(args.out, STORE)
+    return (
+        f"xent-jax: {_interrupt.stop_word()}: {what} kept in {where}; continue with: "
+        f"{resume_command(args)}"
+    )
+
+
+STORE = "sweep.zarr"
+
+
 def run_sweep(args: argparse.Namespace) -> int:
     from xent_jax._devices import use_all_cpu_cores
-    from xent_jax.cli._interrupt import interrupt_requested
 
     spec = build_spec(args)
     use_all_cpu_cores()  # before JAX's first computation
@@ -159,6 +162,16 @@ def run_sweep(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(format_plan(spec, size, _calibrated_rate(spec, size)), file=sys.stderr)
 
+    # Kept chunks as the runner reports them; a fresh sweep keeps none until its first chunk.
+    kept: list[int | None] = [None if args.resume else 0]
+
+    def chunk_done(chunk, done: int, total: int) -> None:
+        kept[0] = done
+        if bar is not None:
+            bar.update(chunk, done, total)
+
+    # Ctrl-C while a compiled call runs on: the watcher's last line says the same.
+    _interrupt.set_farewell(lambda: interrupted_line(args, kept[0]))
     bar = _progress_bar() if not args.quiet and sys.stderr.isatty() else None
     try:
         summary = runner.write_sweep(
@@ -168,21 +181,19 @@ def run_sweep(args: argparse.Namespace) -> int:
             force=args.force,
             figure=_figure,
             on_plan=show_plan,
-            on_chunk=None if bar is None else bar.update,
+            on_chunk=chunk_done,
             notify=lambda line: print(f"xent-jax: {line}", file=sys.stderr),
-            should_stop=interrupt_requested,
+            should_stop=_interrupt.interrupt_requested,
         )
     except directory.OutputInTheWay as error:
-        raise InputError(f"{error}; use --resume to continue it or --force to replace it") from None
+        raise InputError(f"{error}; {advice(error.remedy)}") from None
     except directory.SweepInterrupted as stopped:
         if bar is not None:
             bar.close()
-        print(
-            f"xent-jax: interrupted: {stopped.kept} finished chunks kept in {args.out}; "
-            "continue with --resume",
-            file=sys.stderr,
-        )
-        return 130
+        print(interrupted_line(args, stopped.kept), file=sys.stderr)
+        return _interrupt.stop_status()
+    finally:
+        _interrupt.set_farewell(None)
     if bar is not None:
         bar.close()
     if args.json:
@@ -190,6 +201,25 @@ def run_sweep(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(format_summary(summary, args.out))
     return 0
+
+
+def advice(remedy: str) -> str:
+    """What would let a refused sweep go on (the library's remedy, in the options' words)."""
+    from xent_jax.sweep import _directory as directory
+
+    return {
+        directory.RESUME_OR_FORCE: "use --resume to continue it or --force to replace it",
+        directory.FORCE: "it cannot be continued; use --force to replace it",
+        directory.BESIDE: "use --force to write the sweep beside its files, or choose "
+        "another --out",
+        directory.SAME_SETTINGS: "give its settings to continue it, or --force to replace it",
+        directory.SAME_LAYOUT: (
+            "continue it on that device layout (on a CPU: XLA_FLAGS="
+            "--xla_force_host_platform_device_count=N), or use --force to replace it"
+        ),
+        directory.WAIT: "wait until it has finished, or stop it",
+        directory.MOVE: "move it out of the way, or choose another --out",
+    }.get(remedy, "use --resume to continue it or --force to replace it")
 
 
 CALIBRATE_ABOVE = 2**31  # config-epochs: a smaller sweep takes seconds, not worth timing
@@ -276,5 +306,5 @@ def format_summary(summary: dict, out: str) -> str:
             f"{100 * half['censored_fraction']:.1f}%, median half-error epoch over all starts "
             f"{_median(half, summary['epochs'])}"
         )
-    lines.append(f"wrote {out}/sweep.zarr, sweep.npz, sweep.json, atlas.png")
+    lines.append(f"wrote {os.path.join(out, STORE)}, sweep.npz, sweep.json, atlas.png")
     return "\n".join(lines)

@@ -114,7 +114,8 @@ def integral_error(loss: Loss, a0: float, a1: float, y: float, points: int = 200
     # The integrand in plain NumPy: independent of the JAX functions under test.
     numeric = simpson((grid - y) / (grid * (1 - grid)), a0, a1)
     with jax.enable_x64(True):
-        closed = float(loss(jnp.float64(a1), jnp.float64(y)) - loss(jnp.float64(a0), jnp.float64(y)))
+        upper, lower = jnp.float64(a1), jnp.float64(a0)
+        closed = float(loss(upper, jnp.float64(y)) - loss(lower, jnp.float64(y)))
     return abs(numeric - closed)
 
 

@@ -156,13 +156,13 @@ def escape_figure(curves: dict) -> Figure:
     right.axhline(6, color="tab:green", lw=1, label="heuristic: 6")
     with np.errstate(divide="ignore", invalid="ignore"):
         lead = np.where(z0 > 0, np.exp(z0) / (z0 + 1), np.nan)
-    right.semilogy(z0, lead, color="tab:red", lw=1, alpha=0.6, label="e^{z0}/(z0 + 1)")
+    right.semilogy(z0, lead, color="tab:red", lw=1, alpha=0.6, label=r"$e^{z_0}/(z_0 + 1)$")
     x = curves["x"]
     for ax in (left, right):
         ax.set_xlabel(f"starting weighted input z0 = w0·x + b0 (x = {x:g}, y = 0)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize="x-small", ncol=2 if ax is left else 1)
-    left.set_ylabel("flow time τ_f = η × epochs to reach f × the initial error")
+    left.set_ylabel(r"flow time $\tau_f$ = η × epochs to reach f × the initial error")
     left.set_title("Escape time over z0 (closed form, η → 0): the whole one-sample atlas")
     right.set_ylabel("matched η ratio, quadratic / cross-entropy")
     right.set_title("The ratio depends on the start and on the criterion f")

@@ -83,9 +83,11 @@ def seeds_figure(conditions: Sequence[Condition]) -> Figure:
         epochs = np.arange(curves.shape[1])
         for curve in curves:
             ax.plot(epochs, curve, color="tab:gray", lw=0.6, alpha=0.5)
-        bands = np.array([mean_interval(column) for column in curves.T])
-        ax.fill_between(epochs, bands[:, 1], bands[:, 2], color="tab:orange", alpha=0.35, lw=0)
-        ax.plot(epochs, bands[:, 0], color="tab:orange", lw=1.6, label="mean, 95 % interval")
+        if curves.shape[0] >= 2:  # a t-interval needs two seeds; one seed is its own mean
+            bands = np.array([mean_interval(column) for column in curves.T])
+            ax.fill_between(epochs, bands[:, 1], bands[:, 2], color="tab:orange", alpha=0.35, lw=0)
+        label = "mean, 95 % interval" if curves.shape[0] >= 2 else "one seed"
+        ax.plot(epochs, curves.mean(axis=0), color="tab:orange", lw=1.6, label=label)
         ax.axhline(100 * ACCURACY_LEVEL, color="k", lw=0.6, ls=":", label="90 %")
         ax.set_title(
             f"{PAIRING_TITLES[c.output, c.loss]} (η = {c.learning_rate:g})\n{c.start} start",

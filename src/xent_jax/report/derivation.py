@@ -1,7 +1,11 @@
 """The derivation as text: each step, what SymPy checked, then the numeric checks."""
 
-from xent_jax.derivation import Derivation, NumericCheck
+from typing import TYPE_CHECKING
+
 from xent_jax.report._text import wrap
+
+if TYPE_CHECKING:  # the command line reads INTRODUCTION for its help, without JAX
+    from xent_jax.derivation import Derivation, NumericCheck
 
 INTRODUCTION = (
     "The cross-entropy from one requirement: for a sigmoid neuron a = σ(z), z = w·x + b, "
@@ -9,7 +13,7 @@ INTRODUCTION = (
 )
 
 
-def format_derivation(result: Derivation, checks: tuple[NumericCheck, ...]) -> str:
+def format_derivation(result: "Derivation", checks: "tuple[NumericCheck, ...]") -> str:
     """The steps in order, each with its statement, reasoning and check; then the checks."""
     lines = [*wrap(INTRODUCTION), ""]
     for number, step in enumerate(result.steps, start=1):

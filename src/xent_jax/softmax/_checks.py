@@ -51,6 +51,19 @@ class TargetOutsideUnitIntervalWarning(UserWarning):
     """
 
 
+def axis_size(axis_name: Any) -> int:
+    """The size of mesh axis ``axis_name`` of the enclosing ``jax.shard_map``; InputError
+    naming it when there is no such axis (JAX raises NameError)."""
+    try:
+        return lax.axis_size(axis_name)
+    except NameError:
+        raise InputError(
+            f"axis_name {axis_name!r} is not a mesh axis of the enclosing jax.shard_map (call "
+            "the vocabulary-parallel form inside shard_map, with the axis the vocabulary is "
+            "split along)"
+        ) from None
+
+
 def class_axis(ndim: int, axis: Any) -> int:
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         raise InputError(f"axis must be an integer, got {axis!r}")

@@ -273,7 +273,7 @@ def vocab_parallel_linear_distillation_loss(
         options,
     )
     local_vocab = student.weight.shape[0]
-    vocab = local_vocab * lax.axis_size(axis_name)
+    vocab = local_vocab * _checks.axis_size(axis_name)
     shape = np.shape(student_hidden)[:-1]
     local_target = None
     if target is not None:

@@ -299,7 +299,7 @@ def vocab_parallel_linear_cross_entropy(
         hidden, weight, target, bias, class_weight, sample_weight, options
     )
     local_vocab = head.weight.shape[0]
-    vocab = local_vocab * lax.axis_size(axis_name)
+    vocab = local_vocab * _checks.axis_size(axis_name)
     _checks.check_class_indices(target, vocab, settings["ignore_index"])
     shape = np.shape(target)
     target = jnp.asarray(target).reshape(-1)

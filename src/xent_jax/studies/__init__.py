@@ -21,7 +21,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     {
         "xent_jax.studies._calibration": [
-            "CalibrationSettings",
             "MethodResult",
             "calibration_study",
             "expected_calibration_error",
@@ -54,7 +53,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "xent_jax.studies._label_noise": [
             "FlippedAtlas",
-            "LabelNoiseSettings",
             "NoiseCondition",
             "against_cross_entropy",
             "flip_labels",
@@ -73,15 +71,12 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "xent_jax.studies._linear_plateau": [
             "ModeRun",
             "PlateauRun",
-            "PlateauSettings",
-            "closed_form_epochs",
             "closed_form_product",
             "learn_modes",
             "linear_plateau",
         ],
         "xent_jax.studies._network": [
             "NetworkRun",
-            "NetworkSettings",
             "Params",
             "compare_losses",
             "init_params",
@@ -93,7 +88,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "xent_jax.studies._network_seeds": [
             "Condition",
             "PAIRINGS",
-            "SeedSettings",
             "mean_interval",
             "paired_cost",
             "start_costs",
@@ -109,11 +103,17 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "seed_runs",
         ],
         "xent_jax.studies._settings": [
+            "CalibrationSettings",
+            "CollapseSettings",
+            "LabelNoiseSettings",
             "LearningRateSettings",
+            "NetworkSettings",
+            "PlateauSettings",
+            "SeedSettings",
+            "closed_form_epochs",
         ],
         "xent_jax.studies._softmax_collapse": [
             "CollapseRun",
-            "CollapseSettings",
             "collapse_gap_table",
             "collapse_gaps",
             "collapse_study",
@@ -127,7 +127,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
 
 if TYPE_CHECKING:
     from xent_jax.studies._calibration import (
-        CalibrationSettings,
         MethodResult,
         calibration_study,
         expected_calibration_error,
@@ -160,7 +159,6 @@ if TYPE_CHECKING:
     )
     from xent_jax.studies._label_noise import (
         FlippedAtlas,
-        LabelNoiseSettings,
         NoiseCondition,
         against_cross_entropy,
         flip_labels,
@@ -179,15 +177,12 @@ if TYPE_CHECKING:
     from xent_jax.studies._linear_plateau import (
         ModeRun,
         PlateauRun,
-        PlateauSettings,
-        closed_form_epochs,
         closed_form_product,
         learn_modes,
         linear_plateau,
     )
     from xent_jax.studies._network import (
         NetworkRun,
-        NetworkSettings,
         Params,
         compare_losses,
         init_params,
@@ -199,7 +194,6 @@ if TYPE_CHECKING:
     from xent_jax.studies._network_seeds import (
         PAIRINGS,
         Condition,
-        SeedSettings,
         mean_interval,
         paired_cost,
         start_costs,
@@ -215,11 +209,17 @@ if TYPE_CHECKING:
         seed_runs,
     )
     from xent_jax.studies._settings import (
+        CalibrationSettings,
+        CollapseSettings,
+        LabelNoiseSettings,
         LearningRateSettings,
+        NetworkSettings,
+        PlateauSettings,
+        SeedSettings,
+        closed_form_epochs,
     )
     from xent_jax.studies._softmax_collapse import (
         CollapseRun,
-        CollapseSettings,
         collapse_gap_table,
         collapse_gaps,
         collapse_study,

@@ -30,6 +30,7 @@ from xent_jax import _validate
 from xent_jax._descent import descend
 from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.studies import _network as network
+from xent_jax.studies._settings import CalibrationSettings
 
 METHODS = ("ce", "ce_label_smoothing", "quadratic", "focal")
 LABEL_SMOOTHING = 0.1
@@ -110,20 +111,6 @@ def fit_temperature(logits: ArrayLike, labels: ArrayLike, steps: int = 500) -> f
 
     log_t, _ = descend(loss_fn, jnp.float32(0.0), optax.adam(0.05), steps)
     return float(jnp.exp(log_t))
-
-
-@dataclasses.dataclass(frozen=True)
-class CalibrationSettings:
-    """Epochs, seed (split, start and batches) and batch size of every method's training."""
-
-    epochs: int = 30
-    seed: int = 0
-    batch_size: int = 10
-
-    def __post_init__(self):
-        _validate.at_least("epochs", self.epochs, 1)
-        network.check_seed("seed", self.seed)
-        _validate.at_least("batch size", self.batch_size, 1)
 
 
 @dataclasses.dataclass(frozen=True)

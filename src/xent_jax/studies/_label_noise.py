@@ -45,21 +45,26 @@ from xent_jax.errors import InputError
 from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.studies import _network as network
 from xent_jax.studies._network_seeds import mean_interval
+from xent_jax.studies._settings import (
+    NOISE_CLASSES,
+    NOISE_MAX_EPOCHS,
+    NOISE_MAX_RUNS,
+    NOISE_RATES,
+    LabelNoiseSettings,
+)
 
 LOSSES = ("ce", "quadratic", "mae", "gce")
 GCE_Q = 0.7  # Zhang & Sabuncu's choice for CIFAR
-RATES = (0.0, 0.2, 0.4)
-CLASSES = 10
+RATES = NOISE_RATES
+CLASSES = NOISE_CLASSES
 # One η for every loss, the cross-entropy's of the network studies: the losses are compared at
 # equal gradient-flow time τ = η × epochs. The down-weighting factor that makes the bounded
 # losses robust is the same one that slows them at equal η; a larger η buys back speed and
 # spends robustness (GCE at η = 3, seeds 0–2, 40 % noise: 9.6 % memorised after 60 epochs
 # against 4.5 % at η = 0.5).
 LEARNING_RATES = {"ce": 0.5, "quadratic": 0.5, "mae": 0.5, "gce": 0.5}
-# Each run holds its own copy of the digits (about 0.5 MB): seeds × rates beyond this would not
-# fit a small machine's memory and are refused before anything is loaded.
-MAX_RUNS = 600
-MAX_EPOCHS = 100_000
+MAX_RUNS = NOISE_MAX_RUNS
+MAX_EPOCHS = NOISE_MAX_EPOCHS
 
 
 def noise_losses(name: str, z: ArrayLike, labels: ArrayLike) -> jax.Array:
@@ -93,35 +98,6 @@ def flip_labels(labels: ArrayLike, rate: float, seed: int) -> tuple[np.ndarray, 
     shift = rng.integers(1, CLASSES, labels.size)  # 1 … K − 1: never the same class
     noisy = np.where(flipped, (labels + shift) % CLASSES, labels)
     return noisy, flipped
-
-
-@dataclasses.dataclass(frozen=True)
-class LabelNoiseSettings:
-    """Seeds ``first_seed`` … ``first_seed + seeds − 1``, noise rates, epochs, batch size."""
-
-    seeds: int = 10
-    epochs: int = 150
-    first_seed: int = 0
-    rates: tuple[float, ...] = RATES
-    batch_size: int = 10
-
-    def __post_init__(self):
-        _validate.at_least("seeds", self.seeds, 1)
-        _validate.at_least("epochs", self.epochs, 1)
-        _validate.at_most("epochs", self.epochs, MAX_EPOCHS, "time")
-        network.check_seed("seed", self.first_seed)
-        network.check_seed("last seed", self.first_seed + self.seeds - 1)
-        _validate.at_least("batch size", self.batch_size, 1)
-        if not self.rates:
-            raise InputError("label noise needs at least one noise rate")
-        _validate.at_most("seeds × noise rates", self.seeds * len(self.rates), MAX_RUNS, "memory")
-        for rate in self.rates:
-            if _validate.unit_interval("noise rate", rate) >= 1 - 1 / CLASSES:
-                raise InputError(f"noise rate must be below 0.9 (the labels' chance), got {rate!r}")
-
-    @property
-    def seed_list(self) -> list[int]:
-        return list(range(self.first_seed, self.first_seed + self.seeds))
 
 
 def _interval(values: np.ndarray) -> list[float | None]:

@@ -31,51 +31,15 @@ import optax
 from xent_jax import _validate
 from xent_jax._descent import descend
 from xent_jax.errors import InputError
+from xent_jax.studies._settings import PLATEAU_INITS, PlateauSettings, closed_form_epochs
 
-DEFAULT_INITS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
-
-
-def closed_form_epochs(strength: float, init: float, learning_rate: float) -> float:
-    """t½ = ln((s − u₀)/u₀)/(2ηs): when the gradient flow's product u = ab reaches s/2."""
-    return math.log((strength - init) / init) / (2 * learning_rate * strength)
+DEFAULT_INITS = PLATEAU_INITS
 
 
 def closed_form_product(t, strength: float, init: float, learning_rate: float) -> np.ndarray:
     """u(t) = s / (1 + ((s − u₀)/u₀)·e^(−2ηst)), the logistic solution of du/dt = 2ηu(s − u)."""
     t = np.asarray(t, np.float64)
     return strength / (1 + (strength - init) / init * np.exp(-2 * learning_rate * strength * t))
-
-
-@dataclasses.dataclass(frozen=True)
-class PlateauSettings:
-    """One mode of strength s, learnt from each initial product u₀ in ``inits`` at step η."""
-
-    strength: float = 1.0
-    inits: tuple[float, ...] = DEFAULT_INITS
-    learning_rate: float = 0.02
-
-    def __post_init__(self):
-        s = _validate.positive("strength", self.strength)
-        eta = _validate.positive("learning rate", self.learning_rate)
-        if eta * s >= 0.5:  # the discrete steps oscillate around s and no longer follow the flow
-            raise InputError(
-                f"learning rate × strength must be below 0.5, got {eta:g} × {s:g} = {eta * s:g}"
-            )
-        if not self.inits:
-            raise InputError("give at least one initial product")
-        for u0 in self.inits:
-            if not 0 < _validate.finite("initial product", u0) < s / 2:
-                raise InputError(
-                    f"initial product must lie in (0, strength/2 = {s / 2:g}), got {u0!r}"
-                )
-
-    @property
-    def epochs(self) -> int:
-        """Enough epochs for every start to pass s/2 and settle: twice the longest t½, + 20."""
-        longest = max(
-            closed_form_epochs(self.strength, u0, self.learning_rate) for u0 in self.inits
-        )
-        return math.ceil(2 * longest) + 20
 
 
 @functools.partial(jax.jit, static_argnums=(3,))

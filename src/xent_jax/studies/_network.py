@@ -33,7 +33,13 @@ from jax.typing import ArrayLike
 from xent_jax import _validate
 from xent_jax.core._neuron import quadratic_from_logit, sigmoid_cross_entropy, sigmoid_prime
 from xent_jax.errors import InputError
+from xent_jax.studies import _settings as study_settings
 from xent_jax.studies._digits import Digits, load_digits
+
+# re-exported: the settings live JAX-free in _settings, for the command line's help
+from xent_jax.studies._settings import MAX_SEED as MAX_SEED
+from xent_jax.studies._settings import NetworkSettings as NetworkSettings
+from xent_jax.studies._settings import check_seed
 
 SIZES = (64, 30, 10)
 INITS = ("normal", "saturated")
@@ -47,32 +53,8 @@ SATURATED_OUTPUT_BIAS = 10.0
 # σ′(z) = a(1 − a) < 0.01 ⇔ a < (1 − √0.96)/2 = 0.010102 or a > 0.989898
 # ⇔ |z| > ln((1 + √0.96)/(1 − √0.96)) = 4.58486: an output unit "in saturation".
 SATURATION_THRESHOLD = 0.01
-# jax.random.key keeps 32 bits of a seed: 2**32 would silently be seed 0 again.
-MAX_SEED = 2**32 - 1
 # Epochs per compiled call: between calls Python runs, so Ctrl-C is handled there.
 SEGMENT_EPOCHS = 5
-
-
-def check_seed(name: str, seed: Any) -> int:
-    """``seed`` as an int in [0, 2³² − 1]; InputError naming it otherwise."""
-    value = _validate.at_least(name, seed, 0)
-    if value > MAX_SEED:
-        raise InputError(f"{name} must be at most {MAX_SEED} (32 bits), got {seed!r}")
-    return value
-
-
-@dataclasses.dataclass(frozen=True)
-class NetworkSettings:
-    """The settings :func:`compare_losses` takes, validated on construction."""
-
-    epochs: int = 30
-    seed: int = 0
-    batch_size: int = 10
-
-    def __post_init__(self):
-        _validate.at_least("epochs", self.epochs, 1)
-        check_seed("seed", self.seed)
-        _validate.at_least("batch size", self.batch_size, 1)
 
 
 class Params(NamedTuple):
@@ -337,7 +319,7 @@ def train_network(
     config = {
         "loss": _validate.choice("loss", loss, NETWORK_LOSSES),
         "init": _validate.choice("init", init, INITS),
-        "epochs": _validate.at_least("epochs", epochs, 1),
+        "epochs": study_settings.network_epochs(epochs),
         "seed": check_seed("seed", seed),
         "learning_rate": _validate.positive(
             "learning rate",

@@ -39,6 +39,7 @@ from xent_jax.core._neuron import quadratic_from_logit, sigmoid_cross_entropy, s
 from xent_jax.errors import InputError
 from xent_jax.softmax._cross_entropy import softmax_cross_entropy
 from xent_jax.studies import _network as network
+from xent_jax.studies._settings import SeedSettings  # JAX-free, for the command line
 
 PAIRINGS = (
     ("sigmoid", "mse"),
@@ -119,27 +120,6 @@ def _compiled(output: str, loss: str, batch_size: int):
     run = jax.jit(jax.vmap(over_starts, in_axes=(0, 0, None, 0)))
     first = jax.jit(jax.vmap(jax.vmap(measure, in_axes=(0, None))))
     return run, first
-
-
-@dataclasses.dataclass(frozen=True)
-class SeedSettings:
-    """A many-seed run: ``seeds`` seeds from ``first_seed`` on, ``epochs`` epochs each."""
-
-    seeds: int = 10
-    epochs: int = 60
-    first_seed: int = 0
-    batch_size: int = 10
-
-    def __post_init__(self):
-        _validate.at_least("seeds", self.seeds, 1)
-        _validate.at_least("epochs", self.epochs, 1)
-        network.check_seed("seed", self.first_seed)
-        network.check_seed("last seed", self.first_seed + self.seeds - 1)
-        _validate.at_least("batch size", self.batch_size, 1)
-
-    @property
-    def seed_list(self) -> list[int]:
-        return list(range(self.first_seed, self.first_seed + self.seeds))
 
 
 def mean_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, float, float]:

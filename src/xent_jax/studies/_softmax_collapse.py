@@ -36,25 +36,24 @@ import numpy as np
 import optax
 
 from xent_jax import _validate
-from xent_jax.errors import InputError
+from xent_jax.studies._settings import (
+    COLLAPSE_DTYPES,
+    COLLAPSE_EPOCHS,
+    COLLAPSE_LEARNING_RATE,
+    COLLAPSE_MAX_EPOCHS,
+    CollapseSettings,
+    collapse_dtype,
+)
 
-DTYPES = ("float64", "float32", "bfloat16", "float16")
+DTYPES = COLLAPSE_DTYPES
 CLASSES = 3
 PER_CLASS = 10
 RADIUS = 2.0  # |x|: the data sit on a circle, one arc per class, separable through the origin
-LEARNING_RATE = 0.01  # Adam: steps of about η whatever the gradient's size, so the gap grows
-EPOCHS = 60_000
+LEARNING_RATE = COLLAPSE_LEARNING_RATE  # Adam: steps of about η, so the gap grows
+EPOCHS = COLLAPSE_EPOCHS
 CHECKPOINTS = 60  # log-spaced epochs at which a run is measured
-MAX_EPOCHS = 10**6
-
-
-def dtype_name(value: Any) -> str:
-    """One of :data:`DTYPES`, from a name or a dtype; InputError otherwise."""
-    try:
-        name = jnp.dtype(value).name
-    except TypeError:
-        name = str(value)
-    return _validate.choice("dtype", name, DTYPES)
+MAX_EPOCHS = COLLAPSE_MAX_EPOCHS
+dtype_name = collapse_dtype
 
 
 def _in_precision(dtype: str):
@@ -130,36 +129,6 @@ def separable_blobs(
     angles = angles + rng.normal(0.0, 0.2, angles.size)
     x = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return x, np.repeat(np.arange(classes), per_class)
-
-
-@dataclasses.dataclass(frozen=True)
-class CollapseSettings:
-    """One run: the dtype of the loss, and what (if anything) keeps the gap finite."""
-
-    dtype: str = "float32"
-    epochs: int = EPOCHS
-    learning_rate: float = LEARNING_RATE
-    label_smoothing: float = 0.0
-    weight_decay: float = 0.0  # λ of the penalty λ/2·‖W‖² added to the loss
-
-    def __post_init__(self):
-        object.__setattr__(self, "dtype", dtype_name(self.dtype))
-        _validate.at_least("epochs", self.epochs, 1)
-        _validate.at_most("epochs", self.epochs, MAX_EPOCHS, "time")
-        _validate.positive_in("learning rate", self.learning_rate, "float32")
-        if not 0 <= _validate.unit_interval("label smoothing", self.label_smoothing) < 1:
-            raise InputError(f"label smoothing must be below 1, got {self.label_smoothing!r}")
-        if not _validate.finite("weight decay", self.weight_decay) >= 0:
-            raise InputError(f"weight decay must be ≥ 0, got {self.weight_decay!r}")
-
-    @property
-    def name(self) -> str:
-        extra = []
-        if self.label_smoothing:
-            extra.append(f"label smoothing {self.label_smoothing:g}")
-        if self.weight_decay:
-            extra.append(f"L2 {self.weight_decay:g}")
-        return self.dtype + (f", {', '.join(extra)}" if extra else "")
 
 
 def _data_loss(settings: CollapseSettings, z, labels):

@@ -5,10 +5,14 @@
 - :mod:`~xent_jax.sweep._compute`: the in-memory sweeps (:func:`sweep`, :func:`run_configs`,
   :func:`compare_optimizers`), chunk by chunk;
 - :mod:`~xent_jax.sweep._result`: :class:`SweepResult`, statistics, ``to_xarray()``;
+- :mod:`~xent_jax.sweep._layout`: the store's arrays, their CF attributes and chunk digests;
 - :mod:`~xent_jax.sweep._store`: the checksummed Zarr v3 store and its verification;
+- :mod:`~xent_jax.sweep._files`: files read and removed without following a link;
 - :mod:`~xent_jax.sweep._directory`: the output directory's lock and what the sweep owns there;
-- :mod:`~xent_jax.sweep._runner`: the resumable on-disk sweep (:func:`write_sweep`,
-  :func:`load_sweep`);
+- :mod:`~xent_jax.sweep._runner`: the resumable on-disk sweep (:func:`write_sweep`);
+- :mod:`~xent_jax.sweep._final`: sweep.npz, sweep.json, atlas.png from the store, checked
+  against it, and :func:`load_sweep`;
+- :mod:`~xent_jax.sweep._processes`: several processes deciding as one;
 - :mod:`~xent_jax.sweep._plan`: a sweep's size, the free-disk check, a timed estimate;
 - :mod:`~xent_jax.sweep._survival`: censoring-aware statistics over a sweep's starts.
 
@@ -47,8 +51,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "SweepMetrics",
             "SweepResult",
         ],
-        "xent_jax.sweep._runner": [
+        "xent_jax.sweep._final": [
             "load_sweep",
+        ],
+        "xent_jax.sweep._runner": [
             "write_sweep",
         ],
         "xent_jax.sweep._spec": [
@@ -90,13 +96,15 @@ if TYPE_CHECKING:
         OutputInTheWay,
         SweepInterrupted,
     )
+    from xent_jax.sweep._final import (
+        load_sweep,
+    )
     from xent_jax.sweep._result import (
         FIELDS,
         SweepMetrics,
         SweepResult,
     )
     from xent_jax.sweep._runner import (
-        load_sweep,
         write_sweep,
     )
     from xent_jax.sweep._spec import (

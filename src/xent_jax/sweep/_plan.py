@@ -7,6 +7,7 @@ anything is created.
 """
 
 import dataclasses
+import os
 import shutil
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def plan(spec: SweepSpec) -> Plan:
 
 def check_fits(p: Plan, out: Path) -> Plan:
     """The plan, or InputError when its output would not fit the free space under ``out``."""
-    existing = next((q for q in (out, *out.absolute().parents) if q.exists()), Path("/"))
+    existing = next((q for q in (out, *out.absolute().parents) if os.path.exists(q)), Path("/"))
     free = shutil.disk_usage(existing).free
     if p.output_bytes > free:
         raise InputError(

@@ -1,30 +1,35 @@
-"""The resumable on-disk sweep: :func:`write_sweep` into a locked directory, :func:`load_sweep`.
+"""The resumable on-disk sweep: :func:`write_sweep` into a locked directory.
 
 A run locks ``DIR`` (:mod:`xent_jax.sweep._directory`), creates or reopens its store
 (:mod:`xent_jax.sweep._store`), verifies the finished chunks and computes the others, polling
-``should_stop`` before each compiled call, then writes ``sweep.npz``, ``atlas.png`` and, last,
-``sweep.json`` (its presence marks a finished sweep), each atomically.
+``should_stop`` before each compiled call, then writes the final files from the store
+(:mod:`xent_jax.sweep._final`). With several processes, process 0 decides and every process
+computes its share (:mod:`xent_jax.sweep._processes`).
 """
 
+import contextlib
 import os
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jax
-import numpy as np
 
 from xent_jax import _io
 from xent_jax.errors import InputError
 from xent_jax.sweep import _compute as compute
+from xent_jax.sweep import _final as final
 from xent_jax.sweep import _plan as plan
+from xent_jax.sweep import _processes as processes
 from xent_jax.sweep._compute import Chunk
 from xent_jax.sweep._directory import (
-    FIGURE_FILE,
+    BESIDE,
+    FORCE,
     JSON_FILE,
-    NPZ_FILE,
     OWN_FILES,
+    RESUME_OR_FORCE,
+    SAME_LAYOUT,
+    SAME_SETTINGS,
     STORE_DIR,
     DirectoryLock,
     OutputInTheWay,
@@ -33,29 +38,9 @@ from xent_jax.sweep._directory import (
     entries,
     remove_strays,
 )
-from xent_jax.sweep._result import (
-    FIELDS,
-    SweepMetrics,
-    SweepResult,
-    field_dtypes,
-    provenance,
-    statistics,
-    summary,
-)
+from xent_jax.sweep._result import SweepResult, provenance
 from xent_jax.sweep._spec import SweepSpec
-from xent_jax.sweep._store import Store
-
-FIGURE_MAX = 1024  # starts per axis in the figure's (thinned) result
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    import json
-
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
+from xent_jax.sweep._store import Store, is_ours
 
 
 def _check_same(found: SweepSpec, spec: SweepSpec, out: Path) -> None:
@@ -63,40 +48,9 @@ def _check_same(found: SweepSpec, spec: SweepSpec, out: Path) -> None:
     for key, value in want.items():
         if have.get(key) != value:
             raise OutputInTheWay(
-                f"{str(out)!r} holds a sweep with {key} = {have.get(key)!r}, not {value!r}"
+                f"{str(out)!r} holds a sweep with {key} = {have.get(key)!r}, not {value!r}",
+                SAME_SETTINGS,
             )
-
-
-def finished_summary(out: Path, spec: SweepSpec) -> dict[str, Any] | None:
-    """sweep.json's content if ``out`` holds this finished sweep, its sweep.npz whole."""
-    found = _read_json(out / JSON_FILE)
-    if found is None:
-        return None
-    try:
-        stored = SweepSpec.from_dict(found)
-    except InputError:
-        return None
-    _check_same(stored, spec, out)
-    return found if _npz_is_whole(out / NPZ_FILE, spec) else None
-
-
-def _npz_is_whole(path: Path, spec: SweepSpec) -> bool:
-    """Every key, shape and dtype as the spec says, every member's zip CRC intact."""
-    dtypes = field_dtypes(spec.dtype)
-    want = {"w0": ((spec.resolution_w,), np.dtype(spec.dtype))}
-    want["b0"] = ((spec.resolution_b,), np.dtype(spec.dtype))
-    for loss in spec.losses:
-        want.update({f"{loss}_{f}": (spec.shape, dtypes[f]) for f in FIELDS})
-    try:
-        with zipfile.ZipFile(path) as zf:
-            if zf.testzip() is not None:
-                return False
-        with np.load(path) as f:
-            if set(f.files) != set(want):
-                return False
-            return all((f[k].shape, f[k].dtype) == want[k] for k in want)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-        return False
 
 
 def write_sweep(
@@ -126,15 +80,16 @@ def write_sweep(
       spec: a :class:`SweepSpec`, a :class:`~xent_jax.core.RunSettings` with the grid in
         ``params``, or the losses with the other settings in ``params``.
       resume: continue the sweep in ``out`` (same parameters): finished chunks are verified
-        and kept, damaged ones recomputed; a finished sweep whose sweep.npz is whole is left as
-        it is; a missing or empty directory starts afresh.
+        and kept, damaged ones recomputed; a finished sweep whose files all match its store
+        is left as it is, and files that do not are written again from the store; a missing
+        or empty directory starts afresh.
       force: replace the sweep in ``out``: only the sweep's own files are removed.
       figure: draws the atlas as PNG bytes; None for no figure.
       on_plan: called with the sweep's :class:`~xent_jax.sweep._plan.Plan` once every check has
         passed and the directory is locked, before the store is created and the first chunk
         computed (not called when ``out`` holds this sweep finished).
       on_chunk: called with (chunk, chunks done, chunks in all) after each chunk is stored.
-      notify: called with a one-line message for each damaged chunk recomputed, and when a
+      notify: called with a one-line message for each damaged chunk or file redone, and when a
         finished sweep is found complete.
       should_stop: polled before each compiled call; once true, the sweep stops and raises
         :class:`SweepInterrupted`, keeping every finished chunk.
@@ -145,69 +100,118 @@ def write_sweep(
 
     Raises:
       InputError: a bad setting or output directory, or an output that would not fit the free
-        disk space, before anything is written; an :class:`OutputInTheWay` when ``out`` holds
-        something else or is in use.
+        disk space, before anything is written; an :class:`OutputInTheWay` (its ``remedy``
+        says what would let the sweep go on) when ``out`` holds something else, a sweep that
+        cannot be continued, or is in use. With several processes, every process raises
+        process 0's refusal.
       SweepInterrupted: when ``should_stop`` asked for it.
     """
     spec = compute.as_spec(spec, params)
     if resume and force:
         raise InputError("resume and force exclude each other")
-    out = _io.check_out_path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"output {str(out)!r} exists and is not a directory")
     # With several processes (jax.distributed), process 0 owns the directory: it locks, checks
-    # and prepares it, then every process computes its share of the chunks (round-robin) on its
-    # own devices, and process 0 assembles the result once all have finished.
-    if jax.process_index() != 0:
-        _barrier("prepared")
-        store = Store.open(out / STORE_DIR)
-        _compute_missing(store, spec, on_chunk, notify, should_stop)
-        _barrier("computed")
-        return {**spec.to_dict(), "finished": True, "assembled_by_process": 0}
+    # and prepares it and tells the others; then every process computes its share of the
+    # chunks (round-robin) on its own devices, and process 0 assembles the result.
+    with contextlib.ExitStack() as held:
+        prepared: dict[str, Any] = {}
+
+        def decide() -> Store | None:
+            prepared["out"], store = _lead(out, spec, resume, force, figure, notify, on_plan, held)
+            return store
+
+        kind, store = processes.decided_by_lead(decide)
+        if kind == processes.COMPLETE:
+            return final.read_json(prepared["out"] / JSON_FILE) if prepared else _elsewhere(spec)
+        if store is None:  # not process 0: the store process 0 prepared
+            store = Store.open(Path(out) / STORE_DIR)
+        error, done, total = None, 0, 0
+        try:
+            done, total = _compute_missing(store, spec, on_chunk, notify, should_stop)
+        except Exception as caught:  # every process learns of it (settle), then it is raised
+            error = caught
+        if processes.settle(error) or done < total:
+            raise SweepInterrupted(store.path.parent, done, total)
+        if jax.process_index() != 0:
+            return _elsewhere(spec)
+        return final.assemble(store.path.parent, store, figure, jax.device_count())
+
+
+def _elsewhere(spec: SweepSpec) -> dict[str, Any]:
+    return {**spec.to_dict(), "finished": True, "assembled_by_process": 0}
+
+
+def _lead(out, spec, resume, force, figure, notify, on_plan, held) -> tuple[Path, Store | None]:
+    """Process 0's part: check ``out``, lock it (in ``held``), prepare it."""
+    out = _io.check_out_path(out)
+    if _io.exists(out) and not out.is_dir():
+        raise InputError(f"output {str(out)!r} exists and is not a directory")
     size = plan.plan(spec)
     if not (resume and (out / STORE_DIR).is_dir()):
         plan.check_fits(size, out)  # before anything is created
     out = _io.prepare_out_dir(out)
-    with DirectoryLock(out):
-        store = _prepare(
-            out, spec, resume, force, notify, lambda: on_plan(size) if on_plan else None
-        )
-        _barrier("prepared")
-        if store is None:
-            return _read_json(out / JSON_FILE)
-        _compute_missing(store, spec, on_chunk, notify, should_stop)
-        _barrier("computed")
-        return _assemble(out, store, figure)
+    held.enter_context(DirectoryLock(out))
+    announce = lambda: on_plan and on_plan(size)  # noqa: E731
+    return out, _prepare(out, spec, resume, force, figure is not None, notify, announce)
 
 
 def _prepare(
-    out: Path, spec: SweepSpec, resume: bool, force: bool, notify, announce
+    out: Path, spec: SweepSpec, resume: bool, force: bool, figure: bool, notify, announce
 ) -> Store | None:
     """The store to compute into, or None when ``out`` holds this sweep finished.
 
     Every refusal comes first; then ``announce()`` (the plan); then a new store is created."""
     present = entries(out)
     if present and not (resume or force):
-        raise OutputInTheWay(f"output directory {str(out)!r} is not empty")
+        ours = present & {*OWN_FILES, STORE_DIR}
+        raise OutputInTheWay(
+            f"output directory {str(out)!r} is not empty", RESUME_OR_FORCE if ours else BESIDE
+        )
     store = None
     if force or not present:
-        clear(out, Store.open)  # refuses a store this library did not write, or a link
+        clear(out, is_ours)  # refuses a store this library did not write, or a link
     else:
         remove_strays(out)  # what a killed run left half-written
-        if finished_summary(out, spec) is not None:
-            if notify is not None:
-                notify(f"{str(out)!r} holds this sweep, already complete (sweep.npz verified)")
-            return None
         if (out / STORE_DIR).exists() or (out / STORE_DIR).is_symlink():
             store = Store.open(out / STORE_DIR)
             _check_same(store.spec, spec, out)
             _check_resumable_layout(store, out)
+            _repair_axes(store, notify)
+            if _complete(out, store, figure, notify):
+                return None
         elif entries(out) & set(OWN_FILES):
-            raise OutputInTheWay(f"{str(out)!r} holds sweep files but no store to resume from")
+            raise OutputInTheWay(
+                f"{str(out)!r} holds sweep files but no store to resume from", FORCE
+            )
         elif entries(out):
-            raise OutputInTheWay(f"{str(out)!r} holds no sweep to resume")
+            raise OutputInTheWay(f"{str(out)!r} holds no sweep to resume", BESIDE)
     announce()
     return store if store is not None else _create(out, spec)
+
+
+def _repair_axes(store: Store, notify) -> None:
+    wrong = store.check_axes()
+    if wrong:
+        if notify is not None:
+            names = " and ".join(wrong)
+            notify(f"axis {names} in {str(store.path)!r} is damaged: writing it again")
+        store.repair_axes(wrong)
+
+
+def _complete(out: Path, store: Store, figure: bool, notify) -> bool:
+    """Whether ``out`` holds this sweep finished, every file what its store gives; when its
+    chunks are whole but a final file is not, says so (the files are written again)."""
+    if not (out / JSON_FILE).exists() and not (out / JSON_FILE).is_symlink():
+        return False
+    if final.unverified(store) is not None:
+        return False  # the damaged chunks are named and recomputed next
+    problem = final.mismatch(out, store, figure_wanted=figure)
+    if problem is None:
+        if notify is not None:
+            notify(f"{str(out)!r} holds this sweep, already complete (checked against its store)")
+        return True
+    if notify is not None:
+        notify(f"{str(out)!r}: {problem}: writing the final files again from the store")
+    return False
 
 
 def _create(out: Path, spec: SweepSpec) -> Store:
@@ -227,13 +231,16 @@ def _check_resumable_layout(store: Store, out: Path) -> None:
         if store.recorded[key] != now[key]:
             raise OutputInTheWay(
                 f"{str(out)!r} holds a {optimizer.name} sweep started with {key} = "
-                f"{store.recorded[key]!r}, not {now[key]!r}: its results would mix two layouts"
+                f"{store.recorded[key]!r}, not {now[key]!r}: its results would mix two layouts",
+                SAME_LAYOUT,
             )
 
 
-def _compute_missing(store, spec, on_chunk, notify, should_stop) -> None:
-    processes, me = jax.process_count(), jax.process_index()
-    mine = [c for c in store.chunks if c.index % processes == me]
+def _compute_missing(store, spec, on_chunk, notify, should_stop) -> tuple[int, int]:
+    """Verify this process's finished chunks, recompute damaged and missing ones; returns
+    (chunks done, chunks of this process)."""
+    processes_, me = jax.process_count(), jax.process_index()
+    mine = [c for c in store.chunks if c.index % processes_ == me]
     todo = []
     for chunk in mine:
         if not store.is_finished(chunk):
@@ -254,69 +261,4 @@ def _compute_missing(store, spec, on_chunk, notify, should_stop) -> None:
         done += 1
         if on_chunk is not None:
             on_chunk(chunk, done, len(mine))
-    if done < len(mine):
-        raise SweepInterrupted(store.path.parent, done, len(mine))
-
-
-def _barrier(name: str) -> None:
-    if jax.process_count() > 1:
-        from jax.experimental import multihost_utils
-
-        multihost_utils.sync_global_devices(f"xent_jax.sweep: {name}")
-
-
-def _write_npz(path: Path, keys: Iterable[str], load: Callable[[str], np.ndarray]) -> None:
-    """An npz written one array at a time, atomically; fixed zip time stamps keep identical
-    results byte-identical (np.savez stamps the current time)."""
-    with _io.atomic_file(path) as handle:
-        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as zf:
-            for key in keys:
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                with zf.open(info, "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, load(key), allow_pickle=False)
-
-
-def _assemble(out: Path, store: Store, figure) -> dict[str, Any]:
-    spec = store.spec
-    for chunk in store.chunks:  # every process's chunks, as the lead sees them now
-        problem = store.verify(chunk) if store.is_finished(chunk) else "missing"
-        if problem is not None:
-            raise InputError(f"chunk {chunk.loss} {chunk.index} of {str(out)!r}: {problem}")
-    keys = ["w0", "b0"] + [f"{loss}_{f}" for loss in spec.losses for f in FIELDS]
-    _write_npz(out / NPZ_FILE, keys, store.read)
-    stats, thinned = {}, {}
-    # The figure shows at most FIGURE_MAX starts per axis (every step-th one): a 4096² map
-    # would cost matplotlib gigabytes of RGBA and add nothing a screen can show.
-    step = max(1, -(-max(spec.resolution_w, spec.resolution_b) // FIGURE_MAX))
-    for loss in spec.losses:  # one loss at a time keeps memory flat
-        fields = SweepMetrics(*(store.read(f"{loss}_{f}") for f in FIELDS))
-        stats[loss] = statistics(fields, spec.learning_rates[loss], spec.epochs)
-        thinned[loss] = SweepMetrics(*(a[::step, ::step].copy() for a in fields))
-        del fields
-    seconds = store.compute_seconds()
-    recorded = {**store.recorded, "device_count": jax.device_count()}
-    content = summary(spec, recorded, seconds, stats)
-    if figure is not None:
-        w0, b0 = store.read("w0"), store.read("b0")
-        result = SweepResult(spec, w0[::step], b0[::step], thinned, seconds, recorded)
-        _io.write_atomic(out / FIGURE_FILE, figure(result))
-    _io.write_json(out / JSON_FILE, content)  # last: its presence marks a finished sweep
-    return content
-
-
-def load_sweep(out: str | os.PathLike) -> SweepResult:
-    """Read a finished sweep back from ``out/sweep.npz`` and ``out/sweep.json``."""
-    out = Path(out)
-    found = _read_json(out / JSON_FILE)
-    if found is None or not (out / NPZ_FILE).exists():
-        raise InputError(f"{str(out)!r} holds no finished sweep")
-    spec = SweepSpec.from_dict(found)
-    if not _npz_is_whole(out / NPZ_FILE, spec):
-        raise InputError(f"{str(out / NPZ_FILE)!r} is damaged or does not match sweep.json")
-    recorded = {k: found[k] for k in ("platform", "device_count", "versions")}
-    with np.load(out / NPZ_FILE) as f:
-        metrics = {
-            loss: SweepMetrics(*(f[f"{loss}_{field}"] for field in FIELDS)) for loss in spec.losses
-        }
-        w0, b0 = f["w0"], f["b0"]
-    return SweepResult(spec, w0, b0, metrics, found["compute_seconds"], recorded)
+    return done, len(mine)
