@@ -12,6 +12,7 @@ reference, a malformed docstring section, a broken link or anchor between pages,
 cell that raises, or a public name without a reference entry fails it.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -55,8 +56,6 @@ nb_execution_raise_on_error = True
 nb_execution_in_temp = True  # the notebook writes nothing beside itself
 nb_execution_show_tb = True
 nb_merge_streams = True
-# ipywidgets' sliders have no static form; the notebook prints a text fallback beside each.
-nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 
 # --- The API reference ------------------------------------------------------------------------
 autodoc_typehints = "signature"
@@ -93,15 +92,43 @@ html_theme_options = {
 html_last_updated_fmt = None
 
 
+# What the site shows in place of the explorer's live output (see _static_explorer).
+EXPLORER_NOTE = """\
+*On this page the cell above ran, but its output needs a running Python: the explorer is a
+Panel app whose every control calls the library. Here is its screenshot; in Jupyter the cell
+shows the live view, and `xent-jax explore` serves it in the browser
+([the explorer](../explore.md)).*
+
+![the explorer at the seed's saturated start](../figures/explorer.png)
+"""
+
+
+def _static_explorer(notebook: dict) -> dict:
+    """The explorer's cell keeps its code and runs at build time (so it is checked), but its
+    output (a Bokeh document whose callbacks need a live kernel, and whose scripts load from a
+    CDN) is hidden on the static page and followed by the screenshot and how to start it."""
+    cells = []
+    for cell in notebook["cells"]:
+        cells.append(cell)
+        if cell["cell_type"] == "code" and "explorer(" in "".join(cell["source"]):
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            tags.append("remove-output")
+            note = {"cell_type": "markdown", "id": "static-explorer", "metadata": {}}
+            cells.append({**note, "source": EXPLORER_NOTE})
+    return {**notebook, "cells": cells}
+
+
 def _copy_notebooks(app) -> None:
     """The notebooks are pages too: copied into docs/notebooks/ (generated, not committed), so
-    that ``notebooks/NAME.ipynb`` links work both here and from the README on a code host."""
+    that ``notebooks/NAME.ipynb`` links work both here and from the README on a code host. The
+    copy differs from the notebook only where :func:`_static_explorer` says."""
     folder = DOCS / "notebooks"
     folder.mkdir(exist_ok=True)
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         copy = folder / notebook.name
-        if not copy.exists() or copy.read_bytes() != notebook.read_bytes():
-            copy.write_bytes(notebook.read_bytes())
+        text = json.dumps(_static_explorer(json.loads(notebook.read_text(encoding="utf-8"))))
+        if not copy.exists() or copy.read_text(encoding="utf-8") != text:
+            copy.write_text(text, encoding="utf-8")
 
 
 def setup(app) -> None:

@@ -104,7 +104,8 @@ def _source_comment(module: str, name: str) -> list[str]:
         comments = {
             token.start[0]: token.string.lstrip("#").strip()
             for token in tokenize.generate_tokens(iter(lines[node.lineno - 1 :]).__next__)
-            if token.type == tokenize.COMMENT and token.start[0] <= node.end_lineno - node.lineno + 1
+            if token.type == tokenize.COMMENT
+            and token.start[0] <= node.end_lineno - node.lineno + 1
         }
         if 1 in comments:
             return [comments[1]]
@@ -146,16 +147,15 @@ def _rst_entry(package: str, name: str, value: object) -> list[str]:
     if shown is not None:
         lines.append(f"   :value: {shown}")
     lines.append("")
-    comment = _source_comment(_defining_module(package, name), name)
+    comment = escape_bars(_source_comment(_defining_module(package, name), name))
     return [*lines, *(f"   {line}" for line in [*comment, "", *described]), ""]
 
 
 def _summary(value: object, package: str, name: str, document) -> str:
     if _kind(value) == "data":
         comment = _source_comment(_defining_module(package, name), name)
-        return extract_summary(comment, document.settings) if comment else "a constant"
-    doc = inspect.getdoc(value) or ""
-    lines = doc.splitlines()
+        return extract_summary(escape_bars(comment), document.settings) if comment else "a constant"
+    lines = escape_bars((inspect.getdoc(value) or "").splitlines())
     return extract_summary(lines, document.settings) if lines else ""
 
 
@@ -274,6 +274,38 @@ def private_names() -> frozenset[str]:
     return frozenset(found)
 
 
+# Inline literals and interpreted text (``x``, :func:`f`, `x`_): what a bar inside is left alone.
+_LITERAL = re.compile(r"``.+?``|(?::[\w:+-]+:)?`[^`]+`_{0,2}")
+
+
+def escape_bars(lines: list[str]) -> list[str]:
+    """``|a − y|`` is how these docstrings write an absolute value; reStructuredText reads it
+    as a substitution reference (and fails: none is defined). Escape every bar outside inline
+    literals, interpreted text and literal blocks, so the text shows as written."""
+    escaped, block_indent, opens_block = [], None, False
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        if line.strip() and block_indent is not None and indent <= block_indent:
+            block_indent = None  # the literal block (or directive's content) ended
+        if opens_block and line.strip():
+            opens_block, block_indent = False, indent - 1
+        if block_indent is not None or not line.strip():
+            escaped.append(line)
+            continue
+        parts, end = [], 0
+        for match in _LITERAL.finditer(line):
+            parts += [line[end : match.start()].replace("|", "\\|"), match.group()]
+            end = match.end()
+        escaped.append("".join([*parts, line[end:].replace("|", "\\|")]))
+        if line.rstrip().endswith("::"):  # a literal block, or a directive's content, follows
+            opens_block = True
+    return escaped
+
+
+def _escape_bars(app, what, name, obj, options, lines) -> None:
+    lines[:] = escape_bars(lines)
+
+
 def _drop_field_aliases(app, what, name, obj, options, lines) -> None:
     """A NamedTuple's fields carry ``Alias for field number k``: say nothing instead."""
     if len(lines) == 1 and re.fullmatch(r"Alias for field number \d+", lines[0]):
@@ -329,6 +361,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("autodoc-process-docstring", _drop_field_aliases)
     app.connect("autodoc-process-docstring", _keep_prose, priority=100)
     app.connect("autodoc-process-docstring", _restore_prose, priority=900)
+    app.connect("autodoc-process-docstring", _escape_bars, priority=950)
     app.connect("autodoc-process-signature", _factory_defaults)
     app.connect("missing-reference", resolve_public_names)
     app.connect("build-finished", check_coverage)

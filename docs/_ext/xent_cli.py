@@ -25,7 +25,9 @@ def parser() -> argparse.ArgumentParser:
     return build_parser()
 
 
-def subcommands(root: argparse.ArgumentParser) -> Iterator[tuple[str, str, argparse.ArgumentParser]]:
+def subcommands(
+    root: argparse.ArgumentParser,
+) -> Iterator[tuple[str, str, argparse.ArgumentParser]]:
     """``(name, one-line help, parser)`` for each subcommand, in ``--help``'s order."""
     for action in root._actions:
         if isinstance(action, argparse._SubParsersAction):
