@@ -13,8 +13,10 @@ PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo pyt
 export MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
 # This checkout's sources first, for Sphinx and for the notebook's kernel alike.
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
-rm -rf site docs/_build
+# Where the site and Sphinx's cache go (the tests build into a temporary folder).
+SITE=${SITE:-site} DOCTREES=${DOCTREES:-docs/_build/doctrees}
+rm -rf "$SITE" "$DOCTREES"
 start=$SECONDS
-"$PYTHON" -m sphinx -b html -W --keep-going -n -q -d docs/_build/doctrees docs site "$@"
-echo "docs: site/ built in $((SECONDS - start)) s, $(find site -name '*.html' \
-    -not -path 'site/_*' | wc -l) pages (open site/index.html)"
+"$PYTHON" -m sphinx -b html -W --keep-going -n -q -d "$DOCTREES" docs "$SITE" "$@"
+echo "docs: $SITE/ built in $((SECONDS - start)) s, $(find "$SITE" -name '*.html' \
+    -not -path "$SITE/_*" | wc -l) pages (open $SITE/index.html)"
