@@ -45,7 +45,7 @@ NOT_RUN = {
 }
 
 NUMBER = r"-?(?:\d+\.\d*|\.\d+|\d+)(?:e-?\d+)?"
-QUOTED = re.compile(rf"(?<![\w.\-])([<≤]\s*)?({NUMBER})(?![\w.])|(\bTrue\b|\bFalse\b)")
+QUOTED = re.compile(rf"(?<![\w.\-=])([<≤]\s*)?({NUMBER})(?![\w.\-])|(\bTrue\b|\bFalse\b)")
 
 # Runs a block's statements one by one; prints one JSON line per statement: its lines and
 # what it printed and evaluated to.
