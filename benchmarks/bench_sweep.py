@@ -6,7 +6,10 @@ second (starts × epochs ÷ compute seconds, no start-up or compilation). The ma
 and noisy, so compare the ratios printed side by side from one run, not absolute numbers.
 
     python benchmarks/bench_sweep.py [--resolution 512] [--epochs 300] [--repeats 3]
-        [--reference ../shared/bench/reference_sweep.c]
+        [--reference PATH]
+
+The hand-vectorised C reference (``benchmarks/reference/``, see its README) runs by default
+when a C compiler is found; ``--reference PATH`` runs another copy.
 
 Each reference's metrics are also checked against the sweep's: runs that start from the same
 float32 point agree to within one epoch (float rounding can move a metric where two compared
@@ -33,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+REFERENCE = HERE / "reference" / "reference_sweep.c"  # vendored; see reference/README.md
 
 
 def numpy_sweep(loss, w0, b0, eta, epochs, x, y):
@@ -221,7 +225,9 @@ def main() -> int:
     parser.add_argument("--resolution", type=int, default=512)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved; best is kept")
-    parser.add_argument("--reference", type=Path, default=None, help="reference_sweep.c to run")
+    parser.add_argument(
+        "--reference", type=Path, default=REFERENCE, help="reference_sweep.c to run"
+    )
     parser.add_argument("--against", type=Path, default=None, help="another checkout to compare")
     parser.add_argument("--rounds", type=int, default=3, help="with --against")
     parser.add_argument("--xla-flags", default="", help="with --against: XLA flags for both")

@@ -10,14 +10,17 @@ being independent of the number of starts once it is large. Every implementation
 compared with the JAX sweep, start by start. Memory: the JAX sweep's peak RSS is measured at E
 and at 4E epochs (it must not grow with E).
 
-    python benchmarks/bench_sweep_data.py --resolution 1024 --epochs 500 \\
-        --reference ../shared/bench/reference_sweep_data.c
+    python benchmarks/bench_sweep_data.py --resolution 1024 --epochs 500
+
+The C reference is ``benchmarks/reference/reference_sweep_data.c`` (vendored, see its README),
+built with ``cc`` when one is found; ``--reference PATH`` runs another copy.
 """
 
 import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +36,7 @@ DATA = {
     16: ",".join(f"{x:g}:{y:g}" for x, y in zip(np.linspace(-3, 3, 16), [0, 1] * 8, strict=True)),
 }
 ETA = 0.15
+REFERENCE = Path(__file__).resolve().parent / "reference" / "reference_sweep_data.c"
 
 
 def _samples(text):
@@ -113,7 +117,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, nargs="+", default=[4, 16], choices=sorted(DATA))
     parser.add_argument("--repeats", type=int, default=3, help="interleaved; best is kept")
     parser.add_argument("--eager-starts", type=int, default=16384, help="starts for NumPy/torch")
-    parser.add_argument("--reference", type=Path, default=None, help="reference_sweep_data.c")
+    parser.add_argument(
+        "--reference", type=Path, default=REFERENCE, help="reference_sweep_data.c to run"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
     use_all_cpu_cores()
@@ -133,7 +139,8 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         build = Path(tmp)
-        exe = compile_reference(args.reference, build) if args.reference else None
+        has_cc = shutil.which("cc") is not None
+        exe = compile_reference(args.reference, build) if args.reference and has_cc else None
         for n in args.samples:
             data = DATA[n]
             xs, ys = _samples(data)

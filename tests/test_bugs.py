@@ -24,6 +24,7 @@ def test_loss_floor_closed_form():
     assert bugs.loss_floor(3) == pytest.approx(0.5514447, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_bugs_stall_above_the_floor_while_the_correct_run_does_not(result):
     floor = result["loss_floor"]
     runs = result["runs"]
@@ -37,6 +38,7 @@ def test_bugs_stall_above_the_floor_while_the_correct_run_does_not(result):
         assert run["accuracy"] > 0.95
 
 
+@pytest.mark.slow
 def test_the_warning_catches_the_double_softmax_only(result):
     runs = result["runs"]
     assert runs["double_softmax"]["warned"]
@@ -44,6 +46,7 @@ def test_the_warning_catches_the_double_softmax_only(result):
     assert not runs["probabilities_as_logits"]["warned"]  # sigmoid rows do not sum to 1
 
 
+@pytest.mark.slow
 def test_cli_bugs_writes_figure_and_json(tmp_path, capsys):
     # the fixture's settings, so the compiled training loops are reused
     assert main(["bugs", "--epochs", "150", "--out", str(tmp_path), "--json"]) == 0
@@ -54,6 +57,7 @@ def test_cli_bugs_writes_figure_and_json(tmp_path, capsys):
     assert json.loads((tmp_path / "bugs.json").read_text()) == summary
 
 
+@pytest.mark.slow
 def test_cli_numerics_json_is_strict(capsys):
     assert main(["numerics", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out, parse_constant=pytest.fail)

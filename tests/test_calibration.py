@@ -76,6 +76,7 @@ def test_ece_matches_the_loop_and_a_hand_case(batch):
     assert counts[9] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion  # optax's Adam
 def test_temperature_is_the_nll_minimiser():
     rng = np.random.default_rng(1)
@@ -99,6 +100,7 @@ def test_bad_settings_raise_input_error():
         calibration.calibration_study(methods=("hinge",))
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion  # optax's Adam
 def test_cli_files_recompute_from_saved_probabilities(tmp_path, capsys):
     out = tmp_path / "cal"
@@ -123,6 +125,7 @@ def test_cli_files_recompute_from_saved_probabilities(tmp_path, capsys):
     assert json.loads((out / "calibration.json").read_text()) == result
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion  # optax's Adam
 def test_reliability_figure_bars_are_the_binned_accuracy():
     results = calibration.calibration_study(calibration.CalibrationSettings(epochs=1))[:2]

@@ -145,7 +145,7 @@ def test_train_on_a_data_set(capsys, tmp_path):
     [
         (["train", "--epochs", str(2**31 - 1)], "epochs must be at most 2147483646"),
         (["train", "--learning-rate", "1e39"], "learning rate 1e+39 is not finite in float32"),
-        (["train", "--data", "1:0,x:1"], "data: sample 1 x must be a number"),
+        (["train", "--data", "1:0,x:1"], "data: sample 2, 'x:1', is not x:y with numbers"),
         (["train", "--data", "1:0", "--x", "2"], "either data or the one-sample shorthand"),
         (["gradients", "--steps", "100000000"], "--steps must lie in [2, 100000]"),
     ],
@@ -158,6 +158,7 @@ def test_unbounded_or_bad_work_is_refused_up_front(argv, needle, capsys):
     assert len(err) == 1 and needle in err[0]
 
 
+@pytest.mark.slow
 def test_gradients_table(capsys):
     assert main(["gradients", "--json", "--z-min", "-8", "--z-max", "8", "--steps", "5"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -169,6 +170,7 @@ def test_gradients_table(capsys):
     assert "σ′(z)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_demo_writes_figures_and_summary(tmp_path, capsys):
     out = tmp_path / "nested" / "out"
     assert main(["demo", "--out", str(out)]) == 0
@@ -195,6 +197,7 @@ def test_demo_output_directory_that_cannot_be_created(tmp_path, capsys):
     assert blocker.read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_module_entry_point_and_unknown_command():
     done = subprocess.run(
         [sys.executable, "-m", "xent_jax", "nonsense"], capture_output=True, text=True
@@ -204,6 +207,7 @@ def test_module_entry_point_and_unknown_command():
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_gradients_over_the_whole_float64_range_stay_finite(capsys):
     # The grid's step, (1e308 − (−1e308))/2, overflows; the z values themselves must not.
     assert main(["gradients", "--json", "--z-min=-1e308", "--z-max=1e308", "--steps", "3"]) == 0

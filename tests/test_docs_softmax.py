@@ -9,6 +9,7 @@ import pytest
 DOC = Path(__file__).resolve().parents[1] / "docs" / "softmax.md"
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion  # optax's Adam
 def test_softmax_doc_examples():
     result = doctest.testfile(

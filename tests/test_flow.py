@@ -59,6 +59,7 @@ def test_flow_matches_numerical_ode(loss, w0, b0, x, y):
     np.testing.assert_allclose(flow.output, expit(flow.z), rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["mse", "ce"])
 def test_discrete_runs_approach_flow_at_first_order(loss):
     study = lr.learning_rate_study((0.04, 0.02, 0.01), flow_time=10.0)
@@ -187,6 +188,7 @@ def test_ratio_grows_like_exp_z0_over_z0_plus_one():
         assert ratio / (np.exp(z0) / (z0 + 1)) < 1 + 4 * (z0 + 1) * np.exp(-z0)
 
 
+@pytest.mark.slow
 def test_one_sample_escape_curves_match_real_runs():
     # at small η a run's fraction-f epoch × η is the flow's τ_f(z0), for each z0 and f
     curves = lr.escape_curves([1.0, 3.0])
@@ -232,6 +234,7 @@ def _assert_readable(fig):
         assert ax.get_legend() is not None
 
 
+@pytest.mark.slow
 def test_figures_have_titles_labels_and_legends():
     study = lr.learning_rate_study((0.5, 0.1), flow_time=5.0)
     _assert_readable(plots.error_figure(study))
@@ -260,6 +263,7 @@ def test_flow_loss_speed_is_the_derivative_of_the_loss_along_the_flow(loss):
     np.testing.assert_allclose(lr.flow_loss_speed(loss, e), numeric, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_cli_json_and_files(tmp_path, capsys):
     out = tmp_path / "lr"
     argv = ["learning-rate", "--out", str(out), "--json", "--learning-rate", "0.5", "0.25"]

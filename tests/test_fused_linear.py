@@ -136,6 +136,7 @@ def assert_close(actual, expected, rtol):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, equal_nan=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(8))
 def test_random_cases_match_the_dense_loss_in_float32(seed):
     case = random_case(seed)
@@ -148,6 +149,7 @@ def test_random_cases_match_the_dense_loss_in_float32(seed):
             assert_close(grad, expected_grad, 2e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(10, 16))
 def test_random_cases_match_torch_in_float64(seed):
     case = random_case(seed)
@@ -174,6 +176,7 @@ def test_random_cases_match_torch_in_float64(seed):
             assert_close(grad, t[name].grad.numpy(), 1e-11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
 @pytest.mark.parametrize("seed", range(20, 23))
 def test_half_precision_is_accumulated_in_float32(seed, dtype):
@@ -196,6 +199,7 @@ def test_half_precision_is_accumulated_in_float32(seed, dtype):
             assert_close(grad, expected_grad, 2**-6)
 
 
+@pytest.mark.slow
 def test_the_result_does_not_depend_on_the_chunk_size():
     case = random_case(3) | {
         "options": dict(ignore_index=-100, label_smoothing=0.2, reduction="sum", z_loss=0.01)
@@ -211,6 +215,7 @@ def test_the_result_does_not_depend_on_the_chunk_size():
                 assert_close(grad, first, 1e-5)
 
 
+@pytest.mark.slow
 def test_every_target_ignored():
     """ "mean" is 0/0 = NaN with a zero gradient, as the dense loss and PyTorch; "sum" is 0."""
     rng = np.random.default_rng(0)
@@ -246,6 +251,7 @@ def test_extreme_logits_match_the_dense_loss():
             assert_close(grad, expected_grad, 1e-5)
 
 
+@pytest.mark.slow
 def test_no_n_by_v_array_in_the_compiled_value_and_grad():
     """XLA's own count of scratch memory: the dense form holds the logits, fused does not."""
     n, v, d = 512, 8192, 64
@@ -261,6 +267,7 @@ def test_no_n_by_v_array_in_the_compiled_value_and_grad():
     assert temporaries(fused_loss) <= logits // 4
 
 
+@pytest.mark.slow
 def test_a_confident_right_answer_keeps_full_relative_precision():
     """Logits (30, 0, 0), target 0: −log p = log(1 + 2e^−30) ≈ 2e^−30, not 0."""
     hidden = jnp.ones((1, 1), jnp.float32)
@@ -269,6 +276,7 @@ def test_a_confident_right_answer_keeps_full_relative_precision():
     np.testing.assert_allclose(value, 2 * np.exp(-30.0), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_float64_gradients_by_finite_differences():
     rng = np.random.default_rng(1)
     target = jnp.array([0, 4, 2, -100])

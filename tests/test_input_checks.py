@@ -51,6 +51,7 @@ def test_zero_classes_match_torch(reduction):
         xj.softmax_cross_entropy(logits, np.array([0, 0]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", [0, 1])
 def test_plus_infinite_logit_is_nan_throughout_as_torch(target):
     logits = np.array([[1.0, np.inf, 0.0], [0.5, 0.0, 1.0]], np.float32)

@@ -7,31 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from oracles import descend, z_recursion
 from xent_jax import sweep as S
 from xent_jax.core import _datasets as datasets
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_sweep_data.c"
-
-
-def _dc_dz(loss, a, y):
-    return (a - y) * a * (1 - a) if loss == "mse" else a - y
-
-
-def _one_sample_recursion(loss, z0, x, y, eta, epochs):
-    """The 1-D recursion z' = z − η(1 + x²)·∂C/∂z from each z0, float64, with the metrics:
-    ‖g‖ = √(1 + x²)·|∂C/∂z| (so compare |∂C/∂z|) and e = |σ(z) − y|."""
-    z = np.asarray(z0, np.float64)
-    a = 1 / (1 + np.exp(-z))
-    g, e0 = np.abs(_dc_dz(loss, a, y)), np.abs(a - y)
-    takeoff, half = np.full(z.shape, -1), np.full(z.shape, -1)
-    for t in range(1, epochs + 1):
-        z = z - eta * (1 + x * x) * _dc_dz(loss, a, y)
-        a = 1 / (1 + np.exp(-z))
-        g_new = np.abs(_dc_dz(loss, a, y))
-        takeoff = np.where((takeoff < 0) & (g_new < g), t - 1, takeoff)
-        half = np.where((half < 0) & (np.abs(a - y) <= 0.5 * e0), t, half)
-        g = g_new
-    return takeoff, half
+# the C reference, vendored (benchmarks/reference/README.md says where it came from)
+REFERENCE = (
+    Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "reference_sweep_data.c"
+)
 
 
 @pytest.mark.parametrize("x", [2.0, 0.5, -1.5])
@@ -43,7 +26,7 @@ def test_one_sample_sweep_is_a_one_dimensional_recursion_in_z0(loss, x):
         loss, resolution=(17, 13), epochs=200, x=x, y=0.0, learning_rate=eta, dtype="float64"
     )
     ww, bb = np.meshgrid(result.w0, result.b0)
-    takeoff, half = _one_sample_recursion(loss, ww * x + bb, x, 0.0, eta, 200)
+    takeoff, half = z_recursion(loss, ww * x + bb, x, 0.0, eta, 200)
     m = result.metrics[loss]
     for got, expected in ((m.takeoff_epoch, takeoff), (m.half_error_epoch, half)):
         assert np.mean(got == expected) >= 0.99  # rounding of w and b apart from z: ties only
@@ -51,6 +34,7 @@ def test_one_sample_sweep_is_a_one_dimensional_recursion_in_z0(loss, x):
         assert np.array_equal(got < 0, expected < 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_one_sample_maps_depend_on_the_start_only_through_z0(optimizer):
     # x = 2 on a grid of step ½: z0 = 2·w0 + b0 repeats exactly (dyadic), and every start with
@@ -73,35 +57,15 @@ def test_one_sample_maps_depend_on_the_start_only_through_z0(optimizer):
     assert shared > 10
 
 
-def _numpy_data_sweep(loss, w0, b0, xs, ys, eta, epochs):
-    """Full-batch SGD on the mean loss from every start, float64, with the metrics' definitions."""
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
-    w, b = w0[..., None].astype(float), b0[..., None].astype(float)
-
-    def state(w, b):
-        a = 1 / (1 + np.exp(-(w * xs + b)))
-        d = _dc_dz(loss, a, ys)
-        gw, gb = np.mean(xs * d, -1, keepdims=True), np.mean(d, -1, keepdims=True)
-        return a, gw, gb, np.mean(np.abs(a - ys), -1)
-
-    a, gw, gb, e0 = state(w, b)
-    norm = gw[..., 0] ** 2 + gb[..., 0] ** 2
-    takeoff, half = np.full(e0.shape, -1), np.full(e0.shape, -1)
-    for t in range(1, epochs + 1):
-        w, b = w - eta * gw, b - eta * gb
-        a, gw, gb, e = state(w, b)
-        new = gw[..., 0] ** 2 + gb[..., 0] ** 2
-        takeoff = np.where((takeoff < 0) & (new < norm), t - 1, takeoff)
-        half = np.where((half < 0) & (e <= 0.5 * e0), t, half)
-        norm = new
-    if loss == "mse":
-        final = np.mean(0.5 * (a - ys) ** 2, -1)
-    else:
-        final = np.mean(-(ys * np.log(a) + (1 - ys) * np.log1p(-a)), -1)
-    return takeoff, half, final, np.mean(a, -1)
-
-
-@pytest.mark.parametrize("data", ["pull", "separable", "overlap", "0.3:0.2,-1.2:0.9,2:0.4"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "pull",
+        pytest.param("separable", marks=pytest.mark.slow),
+        pytest.param("overlap", marks=pytest.mark.slow),
+        "0.3:0.2,-1.2:0.9,2:0.4",
+    ],
+)
 @pytest.mark.parametrize("loss", ["mse", "ce"])
 def test_data_sweep_matches_independent_numpy_loop(loss, data):
     samples = datasets.load(data)
@@ -109,12 +73,12 @@ def test_data_sweep_matches_independent_numpy_loop(loss, data):
         loss, resolution=(7, 6), epochs=150, learning_rate=0.4, data=data, dtype="float64"
     )
     ww, bb = np.meshgrid(result.w0, result.b0)
-    takeoff, half, final, output = _numpy_data_sweep(loss, ww, bb, samples.x, samples.y, 0.4, 150)
+    reference = descend(loss, ww, bb, samples.x, samples.y, 0.4, 150)
     m = result.metrics[loss]
-    np.testing.assert_array_equal(m.takeoff_epoch, takeoff)
-    np.testing.assert_array_equal(m.half_error_epoch, half)
-    np.testing.assert_allclose(m.final_loss, final, rtol=1e-9)
-    np.testing.assert_allclose(m.final_output, output, rtol=1e-9)
+    np.testing.assert_array_equal(m.takeoff_epoch, reference.takeoff_epoch())
+    np.testing.assert_array_equal(m.half_error_epoch, reference.half_error_epoch())
+    np.testing.assert_allclose(m.final_loss, reference.loss[-1], rtol=1e-9)
+    np.testing.assert_allclose(m.final_output, reference.output[-1].mean(-1), rtol=1e-9)
     s = result.summary()
     assert s["samples"] == samples.size and s["data"] == samples.pairs()
     assert s["sample_epochs_per_second"] == pytest.approx(
@@ -131,16 +95,23 @@ def test_data_map_is_genuinely_two_dimensional():
     assert np.ptp(anti_diagonal) > 50
 
 
-@pytest.mark.skipif(
-    shutil.which("cc") is None or not REFERENCE.exists(), reason="needs cc and the C reference"
-)
-@pytest.mark.parametrize("loss", ["mse", "ce"])
-def test_float32_data_sweep_agrees_with_the_c_reference(loss, tmp_path):
-    binary, out = tmp_path / "reference", tmp_path / "metrics.bin"
+@pytest.fixture(scope="module")
+def c_reference(tmp_path_factory):
+    """reference_sweep_data.c, built once (CI requires cc: .ci/run refuses to start without)."""
+    if shutil.which("cc") is None:
+        pytest.skip("needs a C compiler (cc) for the C cross-check")
+    binary = tmp_path_factory.mktemp("c") / "reference_sweep_data"
     subprocess.run(
         ["cc", "-O3", "-march=native", "-ffast-math", "-fopenmp", str(REFERENCE), "-o",
          str(binary), "-lm"], check=True,
     )  # fmt: skip
+    return binary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_float32_data_sweep_agrees_with_the_c_reference(loss, c_reference, tmp_path):
+    binary, out = c_reference, tmp_path / "metrics.bin"
     data, r, epochs, eta = "1:0,-1:1,0.5:1,2:0", 48, 300, 0.15
     subprocess.run(
         [str(binary), loss, str(r), str(epochs), str(eta), data, "-4", "4", "-4", "4", str(out)],

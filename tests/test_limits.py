@@ -52,6 +52,7 @@ def test_what_float32_refuses_float64_takes():
         S.SweepSpec.build(learning_rate={"ce": 1e39})
 
 
+@pytest.mark.slow
 def test_negative_number_pairs_are_values(tmp_path, capsys):
     out = tmp_path / "s"
     argv = ["sweep", *TINY, "--out", str(out), "--w-range", "-1e-3", "1e-3", "--b-range"]
@@ -118,6 +119,7 @@ def test_full_disk(small_disk, capsys):
     assert sorted(os.listdir(small_disk)) == ["other"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_results_do_not_depend_on_the_epoch_segments(monkeypatch, optimizer):
     """Cut into short segments (state carried between compiled calls) or run in one: the
@@ -155,6 +157,7 @@ def test_blocks_split_each_share_evenly(samples, devices):
         assert 0 <= blocks * devices * block - n < 128 * blocks * devices
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_block(monkeypatch):
     """A data-set sweep in blocks of 256 starts or of the default size: the same bits."""
     settings = dict(losses=("mse", "ce"), resolution=(48, 40), epochs=60, data="1:0,-1:1,0.5:1,2:0")

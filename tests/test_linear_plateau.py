@@ -84,6 +84,7 @@ def test_figure_draws_descent_and_flow(runs):
         np.testing.assert_allclose(flow, 1 / (1 + (2 - run.init) / run.init * np.exp(-0.04 * t)))
 
 
+@pytest.mark.slow
 def test_cli_json_and_files(tmp_path, capsys):
     out = tmp_path / "lp"
     assert main(["linear-plateau", "--json", "--out", str(out)]) == 0

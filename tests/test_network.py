@@ -8,32 +8,11 @@ import jax
 import numpy as np
 import pytest
 
+from oracles import network_loss_and_grads, network_sgd, sigmoid
 from xent_jax.cli import main
 from xent_jax.plots import network as plots
 from xent_jax.studies import _network as network
 from xent_jax.studies import _network_seeds as network_seeds
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def numpy_loss_and_grads(params, x, y, loss):
-    """Plain NumPy float64 forward and backward pass (hand-written backprop)."""
-    w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in params)
-    h = sigmoid(x @ w1 + b1)
-    z = h @ w2 + b2
-    a = sigmoid(z)
-    n = x.shape[0]
-    if loss == "mse":
-        value = np.sum(0.5 * (a - y) ** 2) / n
-        delta2 = (a - y) * a * (1 - a)  # ∂C/∂z keeps σ′
-    else:
-        value = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / n
-        delta2 = a - y  # σ′ cancels
-    delta1 = (delta2 @ w2.T) * h * (1 - h)
-    grads = (x.T @ delta1 / n, delta1.sum(0) / n, h.T @ delta2 / n, delta2.sum(0) / n)
-    return value, grads
 
 
 def random_params(seed, init):
@@ -49,7 +28,7 @@ def test_loss_and_gradients_match_numpy_backprop(loss, init):
     x = rng.uniform(0, 1, (7, 64))
     y = np.eye(10)[rng.integers(0, 10, 7)]
     params = random_params(3, init)
-    expected_value, expected_grads = numpy_loss_and_grads(params, x, y, loss)
+    expected_value, expected_grads = network_loss_and_grads(params, x, y, loss=loss)
     with jax.enable_x64(True):
         value, grads = jax.value_and_grad(network.network_loss)(params, x, y, loss)
     assert float(value) == pytest.approx(expected_value, rel=1e-12)
@@ -57,6 +36,7 @@ def test_loss_and_gradients_match_numpy_backprop(loss, init):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-9, atol=1e-300)
 
 
+@pytest.mark.slow
 def test_output_gradient_is_a_minus_y_for_ce_and_carries_sigma_prime_for_mse():
     rng = np.random.default_rng(2)
     x = rng.uniform(0, 1, (1, 64))
@@ -113,22 +93,20 @@ def test_missing_scikit_learn_is_a_clear_error(monkeypatch):
         network.load_digits()
 
 
+@pytest.mark.slow
 def test_full_batch_training_matches_numpy_gradient_descent():
     data = network.load_digits(seed=0)
     n = len(data.x_train)
     run = network.train_network("mse", "saturated", epochs=3, seed=0, batch_size=n, data=data)
     # the same start, replayed: train_network splits key(seed) into (init, batches)
     init_key, _ = jax.random.split(jax.random.key(0))
-    params = [np.asarray(p, np.float64) for p in network.init_params(init_key, "saturated")]
+    params = network.init_params(init_key, "saturated")
     x, y = data.x_train.astype(np.float64), data.y_train.astype(np.float64)
-    losses = []
-    for _ in range(4):
-        value, grads = numpy_loss_and_grads(params, x, y, "mse")
-        losses.append(value)
-        params = [p - 3.0 * g for p, g in zip(params, grads, strict=True)]
+    losses = network_sgd(params, x, y, 3.0, [[np.arange(n)]] * 3, loss="mse")
     np.testing.assert_allclose(run.history.train_loss, losses, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_saturated_quadratic_run_slows_but_does_not_stop():
     runs = {(r.config["loss"], r.config["init"]): r for r in network.compare_losses(epochs=2)}
     mse, ce = runs["mse", "saturated"].history, runs["ce", "saturated"].history
@@ -140,6 +118,7 @@ def test_saturated_quadratic_run_slows_but_does_not_stop():
     assert mse.train_loss[2] > 0.99 * mse.train_loss[0]
 
 
+@pytest.mark.slow
 def test_runs_are_deterministic_for_a_seed():
     first = network.train_network("ce", "normal", epochs=2, seed=7)
     second = network.train_network("ce", "normal", epochs=2, seed=7)
@@ -161,6 +140,7 @@ def test_bad_arguments_raise_value_error(kwargs, match):
         network.train_network(**kwargs)
 
 
+@pytest.mark.slow
 def test_cli_json_shape_and_files(tmp_path, capsys):
     out = tmp_path / "nested" / "out"
     assert main(["network", "--out", str(out), "--json", "--epochs", "2", "--seed", "0"]) == 0
@@ -194,6 +174,7 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, args):
     assert (tmp_path / "FILE").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_figures_have_titles_labels_and_legends():
     runs = network.compare_losses(epochs=2)
     for fig in (plots.curves_figure(runs), plots.saturation_figure(runs)):
@@ -229,6 +210,7 @@ def numpy_pairing_loss_and_grads(params, x, y, output, loss="ce"):
     return value, grads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("output", "name"), [("softmax", "ce"), ("linear", "mse"), ("softmax", "squentropy")]
 )
@@ -250,6 +232,7 @@ def test_new_pairings_match_numpy_backprop(output, name):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-9, atol=1e-300)
 
 
+@pytest.mark.slow
 def test_saturated_starts_saturate_every_output_and_hidden_unit():
     key = jax.random.key(0)
     x = network.load_digits(0).x_train.astype(np.float64)
@@ -283,6 +266,7 @@ def seed_conditions():
     return network_seeds.train_seeds(network_seeds.SeedSettings(seeds=2, epochs=2))
 
 
+@pytest.mark.slow
 def test_each_vmapped_seed_is_the_single_seed_run(seed_conditions):
     for c in seed_conditions:
         if c.output != "sigmoid" or c.start == "saturated_hidden":
@@ -293,6 +277,7 @@ def test_each_vmapped_seed_is_the_single_seed_run(seed_conditions):
             np.testing.assert_allclose(c.train_loss[i], single.train_loss, rtol=2e-5)
 
 
+@pytest.mark.slow
 def test_new_pairings_train_as_numpy_sgd_on_the_same_batches(seed_conditions):
     seed = 1
     data = network.load_digits(seed)
@@ -330,6 +315,7 @@ def test_epochs_to_90_and_summary_from_hand_built_curves():
     assert s["final_test_accuracy_mean"] == pytest.approx((0.97 + 0.91 + 0.3) / 3)
 
 
+@pytest.mark.slow
 def test_seeds_figure_draws_the_per_seed_curves_and_their_mean(seed_conditions):
     fig = plots.seeds_figure(seed_conditions)
     assert len(fig.axes) == 15 and fig._suptitle.get_text()  # 5 pairings × 3 starts
@@ -347,6 +333,7 @@ def test_seeds_figure_draws_the_per_seed_curves_and_their_mean(seed_conditions):
         np.testing.assert_allclose(lines[len(c.seeds)], 100 * c.test_accuracy.mean(0))
 
 
+@pytest.mark.slow
 def test_cli_seeds_json_and_files(tmp_path, capsys, seed_conditions):
     out = tmp_path / "seeds"
     # the settings of seed_conditions: the compiled segments are reused
@@ -381,6 +368,7 @@ def test_cli_bad_seeds_exit_2_and_create_nothing(tmp_path, capsys, args):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_between_segments_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
     from xent_jax.cli import _interrupt
 

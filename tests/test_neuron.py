@@ -94,6 +94,7 @@ def test_losses_broadcast_and_vmap():
     np.testing.assert_allclose(vm, xj.neuron_cross_entropy_loss(jnp.arange(4.0), 0.5, 1.0, 0.0))
 
 
+@pytest.mark.slow
 def test_check_grads_of_both_losses():
     with precision("float64"):
         args = (jnp.float64(0.7), jnp.float64(-0.4), jnp.float64(1.3), jnp.float64(0.2))

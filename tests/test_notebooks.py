@@ -26,6 +26,7 @@ def test_notebook_is_committed_without_outputs(path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_headless(path, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")

@@ -22,6 +22,7 @@ def _closed_form(case, gap):
         return float(mpmath.log(total) - x[0]), float(mpmath.exp(x[0]) / total - 1)
 
 
+@pytest.mark.slow
 def test_fused_loses_relative_precision_only_where_its_terms_are_subnormal():
     (row,) = [r for r in numerics_report((87.0, 88.0)) if r["case"] == "right" and r["gap"] == 88]
     exact, _ = _closed_form("right", 88.0)
@@ -31,6 +32,7 @@ def test_fused_loses_relative_precision_only_where_its_terms_are_subnormal():
     assert row["fused"] == pytest.approx(_closed_form("right", 87.0)[0], rel=1e-7)
 
 
+@pytest.mark.slow
 def test_fused_is_exact_where_the_naive_form_breaks(rows):
     tiny = float(np.finfo(np.float32).tiny)
     for row in rows:
@@ -43,6 +45,7 @@ def test_fused_is_exact_where_the_naive_form_breaks(rows):
             assert not np.isfinite(row["naive"]) and not np.isfinite(row["naive_grad"])
 
 
+@pytest.mark.slow
 def test_naive_form_loses_small_losses_and_their_gradient(rows):
     right = {row["gap"]: row for row in rows if row["case"] == "right"}
     for gap in (20.0, 50.0):
@@ -51,6 +54,7 @@ def test_naive_form_loses_small_losses_and_their_gradient(rows):
     assert right[50.0]["naive_grad"] == pytest.approx(-1.0)  # order one, where exact is −8e-22
 
 
+@pytest.mark.slow
 def test_confidently_wrong_still_gets_a_gradient_of_order_one(rows):
     for row in rows:
         if row["case"] == "wrong" and row["gap"] >= 20:

@@ -57,6 +57,7 @@ def test_quadratic_gradient_is_cross_entropy_gradient_times_sigma_prime():
     assert np.all(np.abs(mse[wrong]) < 1e-2 * np.abs(ce[wrong]))
 
 
+@pytest.mark.slow
 def test_gradient_table_ratio_is_sigma_prime():
     rows = proof.gradient_table(range(-8, 9, 2), y=0.0)
     z = np.array([r["z"] for r in rows])

@@ -2,7 +2,7 @@
 
 Each number in a comment of a README example (``xj.neuron(2.0, 2.0, 1.0)  # … = 0.982``) must
 be what that line evaluates to, rounded as quoted; and the headline numbers are recomputed
-independently of the library (math, torch, the plain NumPy loop of test_training).
+independently of the library (math, torch, the plain NumPy loop of tests/oracles.py).
 """
 
 import ast
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from oracles import descend
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text()
@@ -67,10 +69,9 @@ def test_readme_numbers_are_computed_independently():
 
 def test_readme_plateau_numbers_are_the_independent_loops():
     # The README quotes the quadratic run from (2, 2); its numbers must be what the plain
-    # NumPy float64 loop of test_training gives, not merely what the library printed.
-    from test_training import numpy_run
-
-    _, takeoff, half = numpy_run("mse", "autodiff", "sgd", 2.0, 2.0, 1.0, 0.0, 0.15, 300)
+    # NumPy float64 loop (tests/oracles.py) gives, not merely what the library printed.
+    reference = descend("mse", 2.0, 2.0, 1.0, 0.0, 0.15, 300)
+    takeoff, half = reference.takeoff_epoch(), reference.half_error_epoch()
     assert f"# ({takeoff}, {half}): the plateau" in TEXT
 
 

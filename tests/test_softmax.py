@@ -96,6 +96,7 @@ def _compare_with_torch(logits, target, weight, cotangent, axis, dtype, combinat
 EVERY_OPTION = list(itertools.product((False, True), (0.0, 0.25), REDUCTIONS))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("layout", LAYOUTS_3D, ids=lambda layout: f"axis={layout[1]}")
 @pytest.mark.parametrize(
@@ -109,6 +110,7 @@ def test_matches_torch_for_every_option(dtype, layout, kind, ignore):
     _compare_with_torch(*case, axis, dtype, EVERY_OPTION)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", LAYOUTS_OTHER, ids=lambda layout: f"{layout[0]}")
 @pytest.mark.parametrize("kind", ["index", "probability"])
 def test_matches_torch_for_other_layouts(layout, kind):
@@ -118,6 +120,7 @@ def test_matches_torch_for_other_layouts(layout, kind):
     _compare_with_torch(*case, axis, "float32", [*combinations, (False, 0.0, "mean")])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 def test_ignore_index_inside_the_class_range_matches_torch(smoothing):
     logits, target, weight, _ = _case(7, (6, 5), -1, "index", False, "float64")
@@ -162,6 +165,7 @@ def _reference_float64(logits, target):
     return lse - np.take_along_axis(x, target[..., None], axis=-1)[..., 0]
 
 
+@pytest.mark.slow
 def test_extreme_logits_are_finite_and_exact_in_float32():
     logits = np.array(
         [[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0], [1e4, 1e4 - 3.0, -1e4], [-1e4, -1e4, -1e4]],
@@ -223,6 +227,7 @@ def test_minus_infinity_logits_on_other_classes():
     assert np.all(np.isfinite(grad))
 
 
+@pytest.mark.slow
 def test_extreme_targets():
     logits, _, weight, _ = _case(11, (5, 4), -1, "index", False, "float64")
     onehot = np.eye(4)[[0, 3, 1, 1, 2]]
@@ -253,6 +258,7 @@ def test_gradient_is_softmax_minus_target():
     np.testing.assert_allclose(grad, p - target, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["index", "probability"])
 def test_check_grads(kind):
     logits, target, weight, _ = _case(13, (6, 5), -1, kind, kind == "index", "float64")
@@ -354,6 +360,7 @@ def test_bad_input_names_the_problem(call, message):
         call(logits, np.array([0, 1, 3]))
 
 
+@pytest.mark.slow
 def test_nll_loss_matches_torch_and_is_cross_entropy_on_log_softmax():
     logits, target, weight, _ = _case(31, (5, 4, 3), 1, "index", True, "float64")
     with jax.enable_x64(True):
@@ -374,6 +381,7 @@ def test_nll_loss_matches_torch_and_is_cross_entropy_on_log_softmax():
             )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_binary_cross_entropy_with_logits_matches_torch(dtype):
     rng = np.random.default_rng(37)
@@ -421,6 +429,7 @@ def test_multilabel_soft_margin_loss_matches_torch():
             np.testing.assert_allclose(value, expected.numpy(), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_binary_is_two_class_softmax_and_the_neuron_loss():
     """BCE(z, y) = softmax cross-entropy with logits (0, z) and target (1 − y, y)."""
     rng = np.random.default_rng(43)
@@ -455,6 +464,7 @@ def test_binary_is_two_class_softmax_and_the_neuron_loss():
         )
 
 
+@pytest.mark.slow
 def test_naive_form_agrees_where_it_works_and_breaks_where_expected():
     logits = np.array([[1.0, 2.0, 0.5], [0.0, 120.0, 0.0], [100.0, 0.0, 0.0]], np.float32)
     target = np.array([2, 0, 0])

@@ -37,6 +37,7 @@ def test_without_smoothing_the_gap_grows_without_bound():
         assert gaps[t - 1] == pytest.approx(math.log(4.0 * 9 * t), abs=0.01)
 
 
+@pytest.mark.slow
 def test_ignore_index_on_padded_sequences():
     demo = so.padded_batch(lengths=(5, 3, 2), num_classes=6, seed=1)
     logits, target = demo["logits"].astype(np.float64), demo["target"]
@@ -53,6 +54,7 @@ def test_ignore_index_on_padded_sequences():
     assert abs(demo["padding_as_class_0"] - demo["masked_mean"]) > 0.05
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion  # optax's Adam
 def test_weight_on_an_imbalanced_set():
     counts = np.array([950, 50])

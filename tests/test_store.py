@@ -71,20 +71,28 @@ def _child(argv, **kwargs):
 # One writer at a time
 
 
+@pytest.mark.slow
 def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     """A real sweep runs in a child; writers here, with and without --force/--resume, exit 2
-    naming the directory and the child's pid; the child's result is exactly its own."""
+    naming the directory and the child's pid; the child's result is exactly its own.
+
+    The child is stopped (SIGSTOP) while the writers try, so that it still holds the directory
+    however slowly they run; stopped, it keeps its lock."""
     out = tmp_path / "s"
     argv = ["sweep", "--loss", "mse", "--resolution", "384", "--epochs", "5000", "--quiet"]
     child = _child([*argv, "--out", str(out)], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not (out / "sweep.zarr").is_dir() and time.monotonic() < deadline:
         time.sleep(0.02)
-    for extra in ([], ["--force"], ["--resume"]):
-        assert main(["sweep", *SMALL, "--out", str(out), *extra]) == 2
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "in use" in err
-        assert repr(str(out)) in err and f"pid {child.pid}" in err
+    child.send_signal(signal.SIGSTOP)  # the store exists, so the lock is taken
+    try:
+        for extra in ([], ["--force"], ["--resume"]):
+            assert main(["sweep", *SMALL, "--out", str(out), *extra]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "in use" in err
+            assert repr(str(out)) in err and f"pid {child.pid}" in err
+    finally:
+        child.send_signal(signal.SIGCONT)
     _, child_err = child.communicate(timeout=300)
     assert child.returncode == 0, child_err
     summary = json.loads((out / "sweep.json").read_text())
@@ -94,6 +102,7 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path, capsys):
     assert not (out / ".sweep.lock").exists()
 
 
+@pytest.mark.slow
 def test_sigkill_releases_the_lock(tmp_path, expected):
     out = tmp_path / "s"
     argv = ["sweep", "--loss", "mse", "--resolution", "1024", "--epochs", "100000", "--quiet"]
@@ -168,6 +177,7 @@ def _seconds_cell(out: Path) -> Path:
     return out / "sweep.zarr" / "compute_seconds" / "c" / "0" / "0"
 
 
+@pytest.mark.slow
 def test_damaged_chunk_from_the_command_line_is_one_line(tmp_path, small_chunks, capsys):
     out = tmp_path / "s"
     _interrupted(out, after=2)
@@ -233,6 +243,7 @@ def _files(out: Path) -> dict[str, bytes]:
 # Kills, leftovers, a finished sweep
 
 
+@pytest.mark.slow
 def test_leftovers_of_a_kill_are_removed_by_resume_and_force(tmp_path, expected):
     for flag in ("--resume", "--force"):
         out = tmp_path / flag.strip("-")
@@ -254,6 +265,7 @@ def test_leftovers_of_a_kill_are_removed_by_resume_and_force(tmp_path, expected)
         _assert_result(out, expected)
 
 
+@pytest.mark.slow
 def test_kill_while_creating_the_store_is_resumable(tmp_path, expected):
     """Only the temporary store exists (parameters not yet there): --resume starts afresh."""
     out = tmp_path / "s"
@@ -263,6 +275,7 @@ def test_kill_while_creating_the_store_is_resumable(tmp_path, expected):
     _assert_result(out, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [3.0])
 def test_sigkill_at_any_moment_then_resume(tmp_path, expected, delay):
     """A real kill at a few moments of a small sweep's life (import, store creation, chunks,
@@ -276,6 +289,7 @@ def test_sigkill_at_any_moment_then_resume(tmp_path, expected, delay):
     _assert_result(out, expected)
 
 
+@pytest.mark.slow
 def test_resume_on_finished_sweep_verifies_the_npz(tmp_path, expected, capsys):
     out = tmp_path / "s"
     assert main(["sweep", *SMALL, "--out", str(out)]) == 0
@@ -333,6 +347,7 @@ def test_store_is_only_opened_from_a_directory(tmp_path):
 # Device layout
 
 
+@pytest.mark.slow
 def test_adam_resume_on_another_device_count_is_refused(tmp_path, capsys):
     """Started on 3 devices in a child, resumed here on another count: refused, unchanged."""
     out = tmp_path / "s"

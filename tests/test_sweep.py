@@ -6,6 +6,8 @@ import time
 import numpy as np
 import pytest
 
+from oracles import descend
+from oracles import epoch as _epoch
 from xent_jax import sweep as S
 from xent_jax import train
 from xent_jax.cli import main
@@ -13,41 +15,6 @@ from xent_jax.cli import main
 EPOCHS = 120
 # A non-square grid, so a transposed [j, i] would show; x ≠ 1 so w and b move differently.
 GRID = dict(w_range=(-3.0, 3.5), b_range=(-2.5, 4.0), resolution=(6, 5), epochs=EPOCHS, x=1.5)
-
-
-def _epoch(value):
-    return -1 if value is None else value
-
-
-def _numpy_sgd(loss, w0, b0, eta, epochs, x, y):
-    """Plain float64 gradient descent from every start, with the metrics' definitions.
-
-    θ_t after t updates; g_t = dC/dz at θ_t, gradient (x·g_t, g_t);
-    takeoff = min t in [0, E − 1] with ‖∇_{t+1}‖ < ‖∇_t‖; half-error = min t in [1, E] with
-    |a_t − y| ≤ ½|a_0 − y|; −1 when never.
-    """
-    w, b = np.array(w0, np.float64), np.array(b0, np.float64)
-
-    def dc_dz(a):
-        return (a - y) * a * (1 - a) if loss == "mse" else a - y
-
-    a = 1 / (1 + np.exp(-(w * x + b)))
-    g = dc_dz(a)
-    err0 = np.abs(a - y)
-    takeoff = np.full(w.shape, -1)
-    half = np.full(w.shape, -1)
-    for t in range(1, epochs + 1):
-        w, b = w - eta * x * g, b - eta * g
-        a = 1 / (1 + np.exp(-(w * x + b)))
-        g_new = dc_dz(a)
-        takeoff = np.where((takeoff < 0) & (np.abs(g_new) < np.abs(g)), t - 1, takeoff)
-        half = np.where((half < 0) & (np.abs(a - y) <= 0.5 * err0), t, half)
-        g = g_new
-    if loss == "mse":
-        final = 0.5 * (a - y) ** 2
-    else:
-        final = -(y * np.log(a) + (1 - y) * np.log1p(-a))
-    return takeoff, half, final, a
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +49,7 @@ def test_every_start_equals_train_exactly(atlas, loss):
             assert m.final_output[j, i] == np.float32(run.final_output)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("loss", "optimizer", "dtype"),
     [("mse", "momentum", "float32"), ("ce", "sgd", "float64"), ("mse", "adam", "float32")],
@@ -125,6 +93,7 @@ def test_sampled_starts_equal_train_for_other_settings(loss, optimizer, dtype):
                 )
 
 
+@pytest.mark.slow
 def test_book_rule_matches_train_to_rounding():
     """The book rule's cosh is compiled to vector code in the sweep and scalar code in train():
     the two differ in the last bit, so outputs agree to float32 rounding and epochs within one.
@@ -173,7 +142,9 @@ def test_float64_sweep_matches_independent_numpy_loop(loss):
     result = S.sweep(loss, resolution=24, epochs=EPOCHS, dtype="float64", x=1.5)
     ww, bb = np.meshgrid(result.w0, result.b0)
     eta = result.config["learning_rates"][loss]
-    takeoff, half, final, a = _numpy_sgd(loss, ww, bb, eta, EPOCHS, 1.5, 0.0)
+    reference = descend(loss, ww, bb, 1.5, 0.0, eta, EPOCHS)
+    takeoff, half = reference.takeoff_epoch(), reference.half_error_epoch()
+    final, a = reference.loss[-1], reference.output[-1, ..., 0]
     m = result.metrics[loss]
     for got, want in ((m.takeoff_epoch, takeoff), (m.half_error_epoch, half)):
         assert np.all((got < 0) == (want < 0)) or np.all(np.abs(got - want) <= 1)
@@ -187,7 +158,9 @@ def test_float32_sweep_within_one_epoch_of_float64_numpy_loop():
     """float32 rounding moves a metric only where float64 sits within rounding of a tie."""
     result = S.sweep("mse", resolution=24, epochs=EPOCHS, x=1.5, w_range=(-2, 2))
     ww, bb = np.meshgrid(result.w0.astype(np.float64), result.b0.astype(np.float64))
-    takeoff, half, _, a = _numpy_sgd("mse", ww, bb, 0.15, EPOCHS, 1.5, 0.0)
+    reference = descend("mse", ww, bb, 1.5, 0.0, 0.15, EPOCHS)
+    takeoff, half = reference.takeoff_epoch(), reference.half_error_epoch()
+    a = reference.output[-1, ..., 0]
     m = result.metrics["mse"]
     assert np.max(np.abs(m.takeoff_epoch - takeoff)) <= 1
     assert np.max(np.abs(m.half_error_epoch - half)) <= 1
@@ -212,7 +185,7 @@ def test_gradient_flow_time_against_numpy_loop():
     eta = 0.15
     result = S.sweep("mse", resolution=(6, 5), epochs=EPOCHS, x=1.5, dtype="float64")
     ww, bb = np.meshgrid(result.w0, result.b0)
-    _, half, _, _ = _numpy_sgd("mse", ww, bb, eta, EPOCHS, 1.5, 0.0)
+    half = descend("mse", ww, bb, 1.5, 0.0, eta, EPOCHS).half_error_epoch()
     t = result.time("mse", "half_error_epoch")
     assert np.array_equal(np.isnan(t), half < 0) and np.any(half > 0)
     assert np.all(np.abs(t[half > 0] - eta * half[half > 0]) <= eta * (1 + 1e-12))
@@ -305,6 +278,7 @@ def test_cross_entropy_never_has_a_plateau(atlas):
     np.testing.assert_array_equal(atlas.metrics["ce"].takeoff_epoch, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_wide_vector_code_computes_the_same_bits(monkeypatch, optimizer):
     # devices.COMPILER_OPTIONS asks XLA for 512-bit vector code; XLA's default is 256-bit.
@@ -329,6 +303,7 @@ FIVE = "1:0,-1:1,0.5:1,2:0,-0.3:0"  # odd: the sample sums go in halves of 3 and
 TWENTY = ",".join(f"{x:g}:{i % 2}" for i, x in enumerate(np.linspace(-2, 2, 20)))  # 16 + 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data", "dtype"),
     [

@@ -7,49 +7,12 @@ import optax
 import pytest
 
 import xent_jax as xj
+from oracles import descend, epoch
 from xent_jax.core import _datasets as datasets
 from xent_jax.core import _training as training
 from xent_jax.core._settings import RunSettings
 from xent_jax.errors import InputError
 from xent_jax.studies import _seed_comparison as experiments
-
-
-def numpy_run(loss, rule, optimizer, w0, b0, x, y, lr, epochs):
-    """Gradient descent written out by hand: closed-form gradients, optimizers as published."""
-    w, b = float(w0), float(b0)
-    m = np.zeros(2)  # momentum trace / Adam first moment
-    v = np.zeros(2)  # Adam second moment
-    rows = []
-    for t in range(epochs + 1):
-        z = w * x + b
-        a = 1 / (1 + math.exp(-z))
-        if loss == "mse":
-            cost = 0.5 * (a - y) ** 2
-            dz = (a - y) * a * (1 - a)
-        else:
-            cost = -(y * math.log(a) + (1 - y) * math.log(1 - a))
-            dz = a - y if rule == "autodiff" else (a - y) / (a * (1 - a))  # book: ∂C/∂a
-        g = np.array([x * dz, dz])
-        rows.append((w, b, a, cost, *g))
-        if t == epochs:
-            break
-        if optimizer == "sgd":
-            step = lr * g
-        elif optimizer == "momentum":
-            m = g + 0.9 * m
-            step = lr * m
-        else:  # Adam (Kingma & Ba), optax defaults
-            m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g * g
-            m_hat, v_hat = m / (1 - 0.9 ** (t + 1)), v / (1 - 0.999 ** (t + 1))
-            step = lr * m_hat / (np.sqrt(v_hat) + 1e-8)
-        w, b = w - step[0], b - step[1]
-    w, b, a, cost, gw, gb = np.array(rows).T
-    norms = np.hypot(gw, gb)
-    takeoff = next((t for t in range(epochs) if norms[t + 1] < norms[t]), None)
-    half = next((t for t in range(1, epochs + 1) if abs(a[t] - y) <= 0.5 * abs(a[0] - y)), None)
-    return dict(w=w, b=b, output=a, loss=cost, grad_w=gw, grad_b=gb), takeoff, half
-
 
 CONFIGS = [
     ("mse", "autodiff", "sgd", 2.0, 2.0, 1.0, 0.0, 0.15, 300),
@@ -78,15 +41,21 @@ def test_float64_run_matches_numpy_loop(config):
         optimizer=optimizer,
         dtype="float64",
     )
-    reference, takeoff, half = numpy_run(loss, rule, optimizer, w0, b0, x, y, lr, epochs)
-    for field, expected in reference.items():
+    reference = descend(loss, w0, b0, x, y, lr, epochs, rule, optimizer)
+    for field in ("w", "b", "output", "loss", "grad_w", "grad_b"):
+        expected = getattr(reference, field)
+        if field == "output":
+            expected = expected[:, 0]
         np.testing.assert_allclose(
             getattr(run.trajectory, field), expected, rtol=1e-9, atol=1e-12, err_msg=field
         )
     np.testing.assert_allclose(
-        run.trajectory.z, reference["w"] * x + reference["b"], rtol=1e-9, atol=1e-12
+        run.trajectory.z, reference.w * x + reference.b, rtol=1e-9, atol=1e-12
     )
-    assert (run.takeoff_epoch, run.half_error_epoch) == (takeoff, half)
+    assert (epoch(run.takeoff_epoch), epoch(run.half_error_epoch)) == (
+        reference.takeoff_epoch(),
+        reference.half_error_epoch(),
+    )
 
 
 @pytest.mark.parametrize("config", CONFIGS[:4], ids=lambda c: "-".join(map(str, c[:4])))
@@ -95,10 +64,13 @@ def test_float32_run_tracks_float64_reference(config):
     run = xj.train(
         loss, w0, b0, learning_rate=lr, epochs=epochs, x=x, y=y, rule=rule, optimizer=optimizer
     )
-    reference, takeoff, half = numpy_run(loss, rule, optimizer, w0, b0, x, y, lr, epochs)
+    reference = descend(loss, w0, b0, x, y, lr, epochs, rule, optimizer)
     assert run.trajectory.w.dtype == np.float32
-    np.testing.assert_allclose(run.trajectory.output, reference["output"], atol=2e-4)
-    assert (run.takeoff_epoch, run.half_error_epoch) == (takeoff, half)
+    np.testing.assert_allclose(run.trajectory.output, reference.output[:, 0], atol=2e-4)
+    assert (epoch(run.takeoff_epoch), epoch(run.half_error_epoch)) == (
+        reference.takeoff_epoch(),
+        reference.half_error_epoch(),
+    )
 
 
 def test_seed_runs_reproduce_nielsens_published_outputs():
@@ -176,42 +148,27 @@ def test_book_rule_from_a_saturated_start_is_finite_where_its_math_is():
     assert not np.any(np.isnan(run32.trajectory.output))
 
 
-def numpy_data_run(loss, rule, w0, b0, xs, ys, lr, epochs, fractions=(0.5, 0.25, 0.1, 0.01)):
-    """Full-batch SGD on the mean loss over N samples, written out in float64 NumPy."""
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
-    w, b = float(w0), float(b0)
-    norms, errors, rows = [], [], []
-    for _ in range(epochs + 1):
-        a = 1 / (1 + np.exp(-(w * xs + b)))
-        if loss == "mse":
-            d = (a - ys) * a * (1 - a)
-        else:
-            d = a - ys if rule == "autodiff" else (a - ys) / (a * (1 - a))
-        gw, gb = np.mean(xs * d), np.mean(d)
-        norms.append(math.hypot(gw, gb))
-        errors.append(np.mean(np.abs(a - ys)))
-        rows.append((w, b, gw, gb))
-        w, b = w - lr * gw, b - lr * gb
-    takeoff = next((t for t in range(epochs) if norms[t + 1] < norms[t]), None)
-
-    def first(f):
-        return next((t for t in range(1, epochs + 1) if errors[t] <= f * errors[0]), None)
-
-    return np.array(rows).T, np.array(errors), takeoff, {f: first(f) for f in fractions}
-
-
 DATA_CONFIGS = [
     ("mse", "autodiff", 1.5, -2.0, "pull", 0.5, 400),
-    ("ce", "autodiff", 1.5, -2.0, "pull", 0.05, 400),
-    ("mse", "autodiff", -3.0, 3.0, "separable", 1.0, 300),
+    pytest.param(("ce", "autodiff", 1.5, -2.0, "pull", 0.05, 400), marks=pytest.mark.slow),
+    pytest.param(("mse", "autodiff", -3.0, 3.0, "separable", 1.0, 300), marks=pytest.mark.slow),
     ("ce", "book", 0.5, -0.5, "separable", 0.02, 300),
-    ("ce", "autodiff", 3.0, 1.0, "overlap", 0.5, 500),
+    pytest.param(("ce", "autodiff", 3.0, 1.0, "overlap", 0.5, 500), marks=pytest.mark.slow),
     ("mse", "autodiff", 0.5, 0.5, [(0.3, 0.2), (-1.2, 0.9), (2.0, 0.4)], 2.0, 300),
     # N = 17, not a multiple of the float64 group (directions.GROUP_SAMPLES: 8 + 8 + 1, the last
     # group a single sample), and N beyond directions.UNROLL_SAMPLES (plain reductions)
-    ("ce", "book", 1.0, 1.0, [(0.1 * i - 1, i % 2) for i in range(17)], 0.05, 200),
-    ("ce", "autodiff", 1.0, -1.0, [(0.05 * i - 1.7, (i % 3) / 2) for i in range(70)], 0.5, 200),
-    ("mse", "autodiff", -2.0, 1.0, [(0.04 * i - 1.4, i % 2) for i in range(70)], 1.0, 200),
+    pytest.param(
+        ("ce", "book", 1.0, 1.0, [(0.1 * i - 1, i % 2) for i in range(17)], 0.05, 200),
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        ("ce", "autodiff", 1.0, -1.0, [(0.05 * i - 1.7, (i % 3) / 2) for i in range(70)], 0.5, 200),
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        ("mse", "autodiff", -2.0, 1.0, [(0.04 * i - 1.4, i % 2) for i in range(70)], 1.0, 200),
+        marks=pytest.mark.slow,
+    ),
 ]
 
 
@@ -222,31 +179,30 @@ def test_data_run_matches_numpy_mean_loss_loop(config):
     run = xj.train(
         loss, w0, b0, learning_rate=lr, epochs=epochs, data=data, rule=rule, dtype="float64"
     )
-    (w, b, gw, gb), errors, takeoff, fractions = numpy_data_run(
-        loss, rule, w0, b0, samples.x, samples.y, lr, epochs
-    )
+    reference = descend(loss, w0, b0, samples.x, samples.y, lr, epochs, rule)
     for got, expected in (
-        (run.trajectory.w, w),
-        (run.trajectory.b, b),
-        (run.trajectory.grad_w, gw),
+        (run.trajectory.w, reference.w),
+        (run.trajectory.b, reference.b),
+        (run.trajectory.grad_w, reference.grad_w),
     ):
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(run.trajectory.grad_b, gb, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(run.trajectory.error, errors, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(run.trajectory.grad_b, reference.grad_b, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(run.trajectory.error, reference.error, rtol=1e-9, atol=1e-12)
     assert run.trajectory.output.shape == (epochs + 1, samples.size)
-    assert run.takeoff_epoch == takeoff
-    assert run.half_error_epoch == fractions[0.5]
-    assert run.fraction_epochs == fractions
+    assert epoch(run.takeoff_epoch) == reference.takeoff_epoch()
+    assert epoch(run.half_error_epoch) == reference.half_error_epoch()
+    assert {f: epoch(e) for f, e in run.fraction_epochs.items()} == {
+        f: reference.fraction_epoch(f) for f in (0.5, 0.25, 0.1, 0.01)
+    }
 
 
 def test_float32_data_run_tracks_the_float64_loop():
-    _, errors, takeoff, fractions = numpy_data_run(
-        "mse", "autodiff", -3.0, 3.0, (-2, -1, 1, 2), (0, 0, 1, 1), 1.0, 300
-    )
+    reference = descend("mse", -3.0, 3.0, (-2, -1, 1, 2), (0, 0, 1, 1), 1.0, 300)
     run = xj.train("mse", -3.0, 3.0, learning_rate=1.0, epochs=300, data="separable")
     assert run.trajectory.error.dtype == np.float32
-    np.testing.assert_allclose(run.trajectory.error, errors, atol=2e-4)
-    assert run.takeoff_epoch == takeoff and run.half_error_epoch == fractions[0.5]
+    np.testing.assert_allclose(run.trajectory.error, reference.error, atol=2e-4)
+    assert epoch(run.takeoff_epoch) == reference.takeoff_epoch()
+    assert epoch(run.half_error_epoch) == reference.half_error_epoch()
 
 
 def test_one_sample_as_data_is_the_one_sample_run():
@@ -257,6 +213,7 @@ def test_one_sample_as_data_is_the_one_sample_run():
     assert short.summary()["x"] == 0.7 and data.summary()["samples"] == 1
 
 
+@pytest.mark.slow
 def test_long_run_records_a_bounded_decimated_trajectory():
     # 3·10⁶ epochs: recorded every k-th epoch, k the smallest that fits; the metrics stay exact
     epochs = 3_000_000

@@ -198,7 +198,13 @@ def _from_text(data: str) -> Samples:
     if _looks_like_a_path(text):
         raise InputError(f"data file {_short(data)} not found")
     if ":" in text:
-        raise InputError(f"data must be x:y,x:y,… with numbers x and y, got {_short(data)}")
+        number, item = next(
+            (i, item) for i, item in enumerate(text.split(","), 1) if _pairs_in_text(item) is None
+        )
+        raise InputError(
+            f"data: sample {number}, {_short(item)}, is not x:y with numbers x and y "
+            f"(data must be x:y,x:y,…, got {_short(data)})"
+        )
     raise InputError(
         f"unknown data {_short(data)}: not a file, x:y,x:y,… or one of {', '.join(BUILTIN)}"
     )

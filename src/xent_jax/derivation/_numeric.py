@@ -103,7 +103,7 @@ def integral_error(loss: Loss, a0: float, a1: float, y: float, points: int = 200
       The absolute gap; for :func:`antiderivative` it is Simpson's error, of order
       ``(a1 − a0)·h⁴·max|f⁗|/180`` with h the step and f⁗ ≈ 24/a⁵ near a0 (24/(1 − a)⁵ near a1).
     """
-    a0, a1 = (float(v) for v in _outputs("the limits", np.asarray([a0, a1])))
+    a0, a1 = (float(_outputs(name, value)) for name, value in (("a0", a0), ("a1", a1)))
     if not a0 < a1:
         raise InputError(f"the limits must satisfy a0 < a1, got {a0} and {a1}")
     y = _validate.unit_interval("y", y)
