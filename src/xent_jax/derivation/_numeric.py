@@ -101,7 +101,7 @@ def integral_error(loss: Loss, a0: float, a1: float, y: float, points: int = 200
 
     Returns:
       The absolute gap; for :func:`antiderivative` it is Simpson's error, of order
-      (a1 − a0)·h⁴·max|f⁗|/180 with h the step and f⁗ ≈ 24/a⁵ near a0 (24/(1 − a)⁵ near a1).
+      ``(a1 − a0)·h⁴·max|f⁗|/180`` with h the step and f⁗ ≈ 24/a⁵ near a0 (24/(1 − a)⁵ near a1).
     """
     a0, a1 = (float(_outputs(name, value)) for name, value in (("a0", a0), ("a1", a1)))
     if not a0 < a1:

@@ -244,13 +244,13 @@ def vocab_parallel_linear_distillation_loss(
     (and biases); the hidden states, targets and sample weights are the same on every device.
     Both models' softmax statistics and the teacher-weighted sums are combined across devices
     (each rescaled from its device's maximum to the global one), so the loss and the
-    student's gradients equal the single-device ones for any number of devices.
+    student's gradients equal the single-device ones for any number of devices. The arguments
+    not listed below are as in :func:`fused_linear_distillation_loss`.
 
     Args:
       axis_name: the mesh axis the vocabulary is split along.
       student_weight, teacher_weight, student_bias, teacher_bias: this device's slices,
         (V/n, D) and (V/n,).
-      Everything else: as :func:`fused_linear_distillation_loss`.
 
     Returns:
       As :func:`fused_linear_distillation_loss`, identical on every device of the axis.

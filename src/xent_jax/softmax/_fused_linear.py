@@ -274,8 +274,9 @@ def vocab_parallel_linear_cross_entropy(
     gets its rows of ∂L/∂W).
 
     Args:
-      hidden, target, ignore_index, label_smoothing, sample_weight, reduction, z_loss,
-        softcap, logit_scale, return_lse, accumulation_dtype, chunk_size: as
+      hidden, target, ignore_index, label_smoothing, sample_weight, reduction: as
+        :func:`fused_linear_cross_entropy`.
+      z_loss, softcap, logit_scale, return_lse, accumulation_dtype, chunk_size: as
         :func:`fused_linear_cross_entropy` (``chunk_size`` counts this device's columns).
       weight: this device's slice of W, shape (V/n, D).
       axis_name: the mesh axis the vocabulary is split along.
