@@ -38,6 +38,7 @@ def _colour_bar_labels(fig) -> list[str]:
     return [ax.get_ylabel() for ax in fig.axes if not ax.images and "τ" in ax.get_ylabel()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["one_sample", "on_data"])
 def test_every_map_is_coloured_in_flow_time(which, request):
     result = request.getfixturevalue(which)
@@ -66,6 +67,7 @@ def test_the_optimizer_atlas_is_in_flow_time_too(one_sample):
     assert "flow time τ" in bar.get_ylabel()
 
 
+@pytest.mark.slow
 def test_the_seeds_starts_mark_only_the_seeds_maps(one_sample, on_data):
     seed_maps = _maps(plots.atlas_figure(one_sample))
     assert all(_red_markers(ax) == len(seed.STARTS) for ax in seed_maps)

@@ -38,6 +38,7 @@ def batch():
     return rng.normal(0, 3, (40, 10)), rng.integers(0, 10, 40)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropies_match_torch(batch, smoothing):
     z, labels = batch

@@ -105,6 +105,7 @@ def _with_width(monkeypatch, width, run):
         assert seen and set(seen) == {width}, seen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_either_vector_width_computes_the_same_bits(monkeypatch, optimizer):
     settings = dict(resolution=(9, 7), epochs=90, optimizer=optimizer, data="1:0,-1:1,0.5:1,2:0")
@@ -131,6 +132,7 @@ def test_either_vector_width_computes_the_same_bits(monkeypatch, optimizer):
 SMALL = ["--resolution", "12", "--epochs", "60", "--quiet"]
 
 
+@pytest.mark.slow
 def test_sweep_json_records_the_choice(tmp_path, monkeypatch):
     monkeypatch.setenv(devices.VECTOR_WIDTH_VARIABLE, "256")
     assert main(["sweep", *SMALL, "--out", str(tmp_path / "s")]) == 0
@@ -161,6 +163,7 @@ def _unfinished(out, optimizer, monkeypatch, *, recorded=True):
         meta.write_text(json.dumps(value))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recorded", [True, False])
 def test_sgd_resumes_with_the_other_width_to_the_same_bits(tmp_path, monkeypatch, recorded):
     _unfinished(tmp_path / "s", "sgd", monkeypatch, recorded=recorded)
@@ -176,6 +179,7 @@ def test_sgd_resumes_with_the_other_width_to_the_same_bits(tmp_path, monkeypatch
     assert recorded_json["codegen"] == ({"cpu_vector_width": 512} if recorded else None)
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion
 @pytest.mark.parametrize("recorded", [True, False])
 def test_adam_resumes_only_with_the_width_that_started_it(tmp_path, monkeypatch, capsys, recorded):

@@ -320,6 +320,7 @@ def test_float64_gradients_by_finite_differences():
             check_grads(jax.jit(loss), args, order=1, modes=["rev"])
 
 
+@pytest.mark.slow
 def test_neither_model_has_n_by_v_temporaries():
     """XLA's scratch memory: at most 1/8 of the dense distillation's (which holds several
     N × V arrays), and below one N × V array."""

@@ -266,6 +266,7 @@ def test_superseded_changes_are_dropped(view, monkeypatch):
     _same_run(view.runs["ce"], train("ce", w0, view.state.b0, learning_rate=0.15, epochs=300))
 
 
+@pytest.mark.slow
 def test_a_new_compilation_is_announced_first(view, monkeypatch):
     scheduled = []
     monkeypatch.setattr(app, "_served", lambda: True)
@@ -306,6 +307,7 @@ def test_the_reading_line():
     )
 
 
+@pytest.mark.slow
 def test_the_documented_reading_is_the_explorers():
     s = STATE.from_query("w0=2&b0=2&one_eta=1&tau=1")  # the screenshot's settings
     runs, atlas = compute.runs(s), compute.atlas(s)

@@ -296,6 +296,7 @@ def test_nothing_counts(kind, reduction):
     np.testing.assert_allclose(lse, np.log(np.exp(y).sum(-1)), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_sample_weights_are_torch_class_weights_per_row():
     """With s_n = w[t_n] the sample weights are torch's class weights: same loss, same mean."""
     rng = np.random.default_rng(2)
@@ -342,6 +343,7 @@ def test_float64_gradients_by_finite_differences():
         check_grads(jax.jit(loss), args, order=1, modes=["rev"])
 
 
+@pytest.mark.slow
 def test_no_n_by_v_array_with_every_option():
     """XLA's count of scratch memory with softcap, scale, sample weights and lse: bounded by
     the chunk, as for the plain fused loss, far below one N × V array."""

@@ -109,6 +109,7 @@ def test_training_is_numpy_sgd_on_the_same_batches_and_flips(small_run):
         np.testing.assert_allclose(c.memorised[row], memorised, atol=2.5 / flipped.sum())
 
 
+@pytest.mark.slow
 def test_paired_difference_is_scipys_paired_interval(small_run):
     stats = pytest.importorskip("scipy.stats")
     by = {(c.loss, c.rate): c for c in small_run}
@@ -124,6 +125,7 @@ def test_paired_difference_is_scipys_paired_interval(small_run):
         label_noise.paired_difference(by["ce", 0.0], by["gce", 0.4])
 
 
+@pytest.mark.slow
 def test_summary_and_figure_are_the_arrays(small_run):
     c = next(c for c in small_run if c.rate == 0.4)
     s = c.summary()
