@@ -33,7 +33,7 @@ do not depend on the number of devices, on the chunk they fall in, or on a resum
 import functools
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import jax
 import numpy as np
@@ -295,6 +295,12 @@ class Runner:
             for call in programs
         }
 
+    @overload
+    def __call__(self, inputs: Inputs) -> tuple[SweepMetrics, float]: ...
+    @overload
+    def __call__(
+        self, inputs: Inputs, should_stop: Callable[[], bool] | None
+    ) -> tuple[SweepMetrics, float] | None: ...
     def __call__(
         self, inputs: Inputs, should_stop: Callable[[], bool] | None = None
     ) -> tuple[SweepMetrics, float] | None:
