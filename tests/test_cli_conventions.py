@@ -10,7 +10,6 @@
 """
 
 import argparse
-import dataclasses
 import json
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from xent_jax.cli import _extras, _help, build_parser, main
+from xent_jax.core._registry import Optimizer
 from xent_jax.core._settings import RunSettings
 from xent_jax.softmax._settings import BugsSettings
 from xent_jax.studies import _settings as study_settings
@@ -168,7 +168,9 @@ def _default(command: str, dest: str):
 
 
 def _field(settings, name):
-    return {f.name: f for f in dataclasses.fields(settings)}[name].default
+    """The field's default; a record (RunSettings' optimizer) by the name the option takes."""
+    value = _help.field_default(settings, name)
+    return value.name if isinstance(value, Optimizer) else value
 
 
 @pytest.mark.parametrize(

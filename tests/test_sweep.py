@@ -180,6 +180,19 @@ def test_run_configs_broadcasts_learning_rates():
             assert got.final_output[k, i] == np.float32(run.final_output)
 
 
+@pytest.mark.parametrize(("loss", "eta"), [("mse", 0.15), ("ce", 0.005)])
+def test_run_configs_defaults_to_the_loss_learning_rate(loss, eta):
+    """Without ``learning_rate`` each configuration trains at the seed's η for its loss
+    (numpy ≥ 2 returns broadcast_arrays as a tuple, which this path once assigned into)."""
+    w0 = np.linspace(-2.0, 2.0, 5)
+    got = S.run_configs(loss, w0, 2.0, epochs=EPOCHS, dtype="float64")
+    loop = descend(loss, w0, 2.0, 1.0, 0.0, eta, EPOCHS)
+    assert got.half_error_epoch.shape == (5,)
+    assert np.max(np.abs(got.half_error_epoch - loop.half_error_epoch())) <= 1
+    # the final outputs tell the η apart where every start is still censored (the ce at 0.005)
+    np.testing.assert_allclose(got.final_output, loop.output[-1, :, 0], rtol=1e-9)
+
+
 def test_gradient_flow_time_against_numpy_loop():
     """η × (the NumPy loop's half-error epoch), NaN where it is censored (float64, ±1 epoch)."""
     eta = 0.15

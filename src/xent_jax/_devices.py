@@ -95,23 +95,28 @@ def jit(fn=None, **kwargs):
     function per set of options), so importing a module that uses it starts no backend."""
     if fn is None:
         return functools.partial(jit, **kwargs)
-    jitted: dict[tuple, Any] = {}
+    return _Jitted(fn, kwargs)
 
-    @functools.wraps(fn)
-    def call(*args, **kw):
+
+class _Jitted:
+    """What :func:`jit` returns: ``fn`` compiled once per set of compiler options."""
+
+    def __init__(self, fn, kwargs: dict[str, Any]) -> None:
+        functools.update_wrapper(self, fn)
+        self._fn, self._kwargs = fn, kwargs
+        self._jitted: dict[tuple, Any] = {}
+
+    def __call__(self, *args, **kw):
         options = compiler_options()
         key = tuple(sorted(options.items()))
-        if key not in jitted:
-            jitted[key] = jax.jit(fn, compiler_options=options, **kwargs)
-        return jitted[key](*args, **kw)
+        if key not in self._jitted:
+            self._jitted[key] = jax.jit(self._fn, compiler_options=options, **self._kwargs)
+        return self._jitted[key](*args, **kw)
 
-    # jax.jit's introspection, summed over the option sets (the explorer checks that moving a
-    # control compiles nothing new)
-    def cache_size() -> int:
-        return sum(j._cache_size() for j in jitted.values())
-
-    call._cache_size = cache_size  # type: ignore[attr-defined]
-    return call
+    def _cache_size(self) -> int:
+        """jax.jit's introspection, summed over the option sets (the explorer's test checks
+        that moving a control compiles nothing new)."""
+        return sum(j._cache_size() for j in self._jitted.values())
 
 
 def use_all_cpu_cores() -> None:

@@ -10,7 +10,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -102,7 +102,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         handle.write(data)
 
 
-def stray_temporaries(directory: str | os.PathLike, names: Iterator[str]) -> list[Path]:
+def stray_temporaries(directory: str | os.PathLike, names: Iterable[str]) -> list[Path]:
     """Temporary files a killed :func:`atomic_file` left beside the given targets."""
     directory = Path(directory)
     found = []

@@ -16,7 +16,7 @@ import argparse
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from xent_jax.core._registry import LOSSES, Optimizer
 
@@ -34,7 +34,10 @@ def field_default(settings: type, name: str) -> Any:
     (field,) = [f for f in dataclasses.fields(settings) if f.name == name]
     if field.default is not dataclasses.MISSING:
         return field.default
-    return field.default_factory()  # type: ignore[misc]
+    factory = field.default_factory
+    if not callable(factory):  # dataclasses.MISSING
+        raise TypeError(f"{settings.__name__}.{name} has no default")
+    return factory()
 
 
 def render(value: Any) -> str:
@@ -115,6 +118,10 @@ def optimizers(registry: Mapping[str, Optimizer]) -> str:
     return ", ".join(parts)
 
 
+@overload
+def at_least_two_seeds(value: int) -> int: ...
+@overload
+def at_least_two_seeds(value: None) -> None: ...
 def at_least_two_seeds(value: int | None) -> int | None:
     """``--seeds N``: every command that takes it reports 95 % intervals, which need N ≥ 2."""
     from xent_jax.errors import InputError

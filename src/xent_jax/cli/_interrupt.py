@@ -18,7 +18,7 @@ from collections.abc import Callable
 GRACE_SECONDS = 1.0  # from the signal to exit when a command has not stopped by itself
 INTERRUPTED = 130  # 128 + SIGINT
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+_WORDS: dict[int, str] = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 _interrupt = threading.Event()
 _watching = threading.Lock()
 _first: list[int] = []  # the signal that stopped the command

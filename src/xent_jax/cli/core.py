@@ -8,7 +8,15 @@ from xent_jax.cli import _help
 from xent_jax.core import _datasets as datasets
 from xent_jax.core import _seed as seed
 from xent_jax.core._registry import LOSSES, OPTIMIZERS
-from xent_jax.core._settings import DATA_LEARNING_RATE, DTYPES, MAX_EPOCHS, RULES, RunSettings
+from xent_jax.core._settings import (
+    DATA_LEARNING_RATE,
+    DEFAULT_LOSSES,
+    DEFAULT_OPTIMIZER,
+    DTYPES,
+    MAX_EPOCHS,
+    RULES,
+    RunSettings,
+)
 from xent_jax.errors import InputError
 
 MAX_GRADIENT_ROWS = 100_000  # rows of the σ′ table: it is printed
@@ -27,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "--loss",
-        default=_help.field_default(RunSettings, "losses")[0],
+        default=DEFAULT_LOSSES[0],
         choices=list(LOSSES),
         help="the loss, " + _help.choices(LOSSES),
     )
@@ -96,7 +104,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rule", default=field("rule"), choices=RULES, help=_help.rules())
     parser.add_argument(
         "--optimizer",
-        default=field("optimizer"),
+        default=DEFAULT_OPTIMIZER,
         choices=list(OPTIMIZERS),
         help=_help.optimizers(OPTIMIZERS),
     )

@@ -8,6 +8,7 @@ import argparse
 import functools
 import io
 import json
+from typing import Any
 
 from xent_jax.cli import _help
 from xent_jax.cli.network import Stopped, interrupted, stop_if_interrupted
@@ -90,7 +91,7 @@ def run_linear_plateau(args: argparse.Namespace) -> int:
     runs = linear_plateau.linear_plateau(settings)
     modes = linear_plateau.learn_modes(learning_rate=args.learning_rate)  # validates η too
     out = _io.prepare_out_dir(args.out)  # after the work (a second): bad input creates nothing
-    result = {"runs": [run.summary() for run in runs], "modes": modes.summary()}
+    result: dict[str, Any] = {"runs": [run.summary() for run in runs], "modes": modes.summary()}
     _io.save_figure(plots.linear_plateau_figure(runs), out / "linear_plateau.png")
     _io.save_figure(plots.modes_figure(modes), out / "linear_plateau_modes.png")
     _io.write_json(out / "linear_plateau.json", result)
@@ -122,7 +123,7 @@ def run_calibration(args: argparse.Namespace) -> int:
     except Stopped:
         return interrupted(out)
     results = per_seed[0]
-    summary = {"methods": [r.summary() for r in results]}
+    summary: dict[str, Any] = {"methods": [r.summary() for r in results]}
     if args.seeds is not None:
         summaries = [[r.summary() for r in seed] for seed in per_seed]
         summary |= {
@@ -133,7 +134,7 @@ def run_calibration(args: argparse.Namespace) -> int:
     buffer = io.BytesIO()
     arrays = {f"{r.name}_probs": r.probs() for r in results}
     arrays |= {f"{r.name}_logits": r.test_logits for r in results}
-    np.savez(buffer, labels=results[0].labels, **arrays)
+    np.savez(buffer, allow_pickle=False, labels=results[0].labels, **arrays)
     _io.write_atomic(out / "predictions.npz", buffer.getvalue())
     _io.save_figure(plots.reliability_figure(results), out / "calibration.png")
     _io.write_json(out / "calibration.json", summary)

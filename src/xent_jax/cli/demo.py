@@ -12,7 +12,8 @@ from xent_jax.cli import _help
 from xent_jax.core._settings import DATA_LEARNING_RATE
 
 ESCAPE_Z0 = (-2.0, 8.0, 101)  # the one-sample curves over z0: linspace(first, last, points)
-DATA_ATLAS = {"data": "separable", "epochs": 600}  # at the data sets' one η: fair in τ
+# the 2-D atlas's data set and epochs, at the data sets' one η: fair in τ
+DATA_ATLAS_DATA, DATA_ATLAS_EPOCHS = "separable", 600
 SURVIVAL_AT = (1.0, 10.0, 100.0)  # flow times at which the survival curves are read out
 
 
@@ -22,8 +23,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="run the seed's experiments and write figures and summary.json",
         description="The seed's comparison under both update rules, the σ′ gradient table, the "
         "η-free comparison in flow time, the one-sample curves over z0, a one-sample atlas and "
-        f"a genuinely 2-D one ({DATA_ATLAS['data']}, both losses at η = "
-        f"{DATA_LEARNING_RATE:g}, {DATA_ATLAS['epochs']} epochs); figures and summary.json "
+        f"a genuinely 2-D one ({DATA_ATLAS_DATA}, both losses at η = "
+        f"{DATA_LEARNING_RATE:g}, {DATA_ATLAS_EPOCHS} epochs); figures and summary.json "
         "written to DIR.",
     )
     _help.add_out(demo, "the figures and summary.json")
@@ -146,8 +147,8 @@ def _atlases(out, figures: list, say) -> dict:
     for line in landscape.format_named_starts(exact):
         say(line)
 
-    samples = datasets.load(DATA_ATLAS["data"])
-    epochs = DATA_ATLAS["epochs"]
+    samples = datasets.load(DATA_ATLAS_DATA)
+    epochs = DATA_ATLAS_EPOCHS
     two = sweep.sweep(resolution=resolution, epochs=epochs, data=samples)  # one η: the default
     (eta,) = set(two.config["learning_rates"].values())
     about = datasets.DESCRIPTIONS[samples.text()]

@@ -6,6 +6,7 @@ The library is imported inside :func:`run_label_noise`, so ``--help`` answers wi
 import argparse
 import functools
 import json
+from typing import Any
 
 from xent_jax.cli import _help
 from xent_jax.studies._settings import LabelNoiseSettings
@@ -61,7 +62,7 @@ def run_label_noise(args: argparse.Namespace) -> int:
     except Stopped:
         return interrupted(out)
     atlas = label_noise.flipped_label_atlas()
-    result = {
+    result: dict[str, Any] = {
         "conditions": [c.summary() for c in conditions],
         "against_cross_entropy": label_noise.against_cross_entropy(conditions),
         "flipped_label_atlas": atlas.summary(),

@@ -10,7 +10,7 @@ from xent_jax.cli import _help, _interrupt
 from xent_jax.cli.core import add_run_options
 from xent_jax.core import _seed as seed
 from xent_jax.core._registry import LOSSES
-from xent_jax.core._settings import DATA_LEARNING_RATE, RunSettings
+from xent_jax.core._settings import DATA_LEARNING_RATE, DEFAULT_LOSSES
 from xent_jax.errors import InputError
 from xent_jax.sweep._spec import DEFAULT_RESOLUTION, MAX_RESOLUTION
 
@@ -25,7 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
             "DIR/sweep.json and DIR/atlas.png; an interrupted sweep continues with --resume."
         ),
     )
-    losses = ",".join(_help.field_default(RunSettings, "losses"))
+    losses = ",".join(DEFAULT_LOSSES)
     sweep.add_argument(
         "--loss",
         default=losses,

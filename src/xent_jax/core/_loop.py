@@ -90,7 +90,8 @@ def advance(
 
     def body(s: State, _: None) -> tuple[State, Values | None]:
         updates, opt_state = optimizer.update(s.grads, s.opt_state, s.params)
-        params = optax.apply_updates(s.params, updates)  # θ_{t+1} = θ_t + update(g_t)
+        # θ_{t+1} = θ_t + update(g_t); optax is untyped, and the pair stays a pair
+        params: tuple[jax.Array, jax.Array] = optax.apply_updates(s.params, updates)
         value, a, gw, gb, error = direction(*params, x, y)
         norm = gw * gw + gb * gb  # ‖g_t‖², same ordering as ‖g_t‖
         t = s.epoch + 1

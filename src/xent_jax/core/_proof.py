@@ -9,6 +9,7 @@ so the quadratic gradient is the cross-entropy one times σ′(z) ≤ ¼, which 
 neuron saturates.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -58,7 +59,9 @@ def closed_form_gradients(
 
 
 def gradient_table(
-    z: ArrayLike = tuple(range(-8, 9, 2)), y: float = 0.0, dtype: Any = "float64"
+    z: ArrayLike | Sequence[float] = tuple(range(-8, 9, 2)),
+    y: float = 0.0,
+    dtype: Any = "float64",
 ) -> list[dict[str, float]]:
     """Both gradients ∂C/∂b at b = z (w = 0, x = 1), from ``jax.grad``, with σ′ and their ratio.
 

@@ -37,6 +37,10 @@ DATA_LEARNING_RATE = 0.5
 DTYPES = _validate.DTYPES
 # Epochs are counted in int32, and the epoch counter of a run of E epochs reaches E + 1.
 MAX_EPOCHS = 2**31 - 2
+# The defaults that arrive as names (the command line's help renders them); the fields hold the
+# records they name, looked up on construction (the registries' built-ins load on first use).
+DEFAULT_LOSSES = ("mse", "ce")
+DEFAULT_OPTIMIZER = "sgd"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +70,15 @@ class RunSettings:
       InputError: on construction, naming the first bad value.
     """
 
-    losses: tuple[Loss, ...] = ("mse", "ce")  # type: ignore[assignment]  (normalised below)
-    learning_rates: Mapping[str, float] = dataclasses.field(default=None)  # type: ignore[assignment]
+    losses: tuple[Loss, ...] = dataclasses.field(default_factory=lambda: _losses(DEFAULT_LOSSES))
+    # Empty: each loss's own η, or DATA_LEARNING_RATE on several samples (as None is).
+    learning_rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
     epochs: int = seed.EPOCHS
     data: Samples = datasets.BUILTIN["seed"]
     rule: str = "autodiff"
-    optimizer: Optimizer = "sgd"  # type: ignore[assignment]
+    optimizer: Optimizer = dataclasses.field(
+        default_factory=lambda: as_optimizer(DEFAULT_OPTIMIZER)
+    )
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
@@ -94,7 +101,7 @@ class RunSettings:
     @classmethod
     def build(
         cls,
-        losses: Any = ("mse", "ce"),
+        losses: Any = DEFAULT_LOSSES,
         *,
         learning_rate: Any = None,
         epochs: Any = None,
@@ -102,7 +109,7 @@ class RunSettings:
         y: Any = None,
         data: Any = None,
         rule: str = "autodiff",
-        optimizer: Any = "sgd",
+        optimizer: Any = DEFAULT_OPTIMIZER,
         dtype: Any = "float32",
     ) -> "RunSettings":
         """Settings from the friendly forms: ``data``, or the one-sample shorthand ``x``, ``y``.

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 from bokeh.events import Tap
-from bokeh.models import ColorBar, ColumnDataSource, LogColorMapper, Range1d, Span, Title
+from bokeh.models import ColumnDataSource, LogColorMapper, Range1d
+from bokeh.models.annotations import ColorBar, Span, Title  # bokeh.models' stubs omit these
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
@@ -63,13 +64,14 @@ class RunFigures:
                 tools="",
             )
             for loss in losses:
+                legend: dict[str, Any] = {"legend_label": loss_title(loss)} if k == 0 else {}
                 fig.line(
                     "t",
                     column,
                     source=self.sources[loss],
                     color=self.colour[loss],
                     line_width=3,
-                    **({"legend_label": loss_title(loss)} if k == 0 else {}),
+                    **legend,
                 )
                 for field, dash, _ in MARKS:
                     span = Span(
@@ -141,8 +143,8 @@ class AtlasFigures:
                 width=430,
                 height=390,
                 tools="",
-                x_range=Range1d(-4, 4),
-                y_range=Range1d(-4, 4),
+                x_range=Range1d(start=-4, end=4),
+                y_range=Range1d(start=-4, end=4),
                 css_classes=[f"xj-atlas-{loss}"],  # how a page reader finds it
             )
             fig.image(
@@ -152,7 +154,7 @@ class AtlasFigures:
                 dw="dw",
                 dh="dh",
                 source=self.sources[loss],
-                color_mapper=self.mapper,
+                color_mapper=self.mapper,  # type: ignore[call-arg]  # bokeh's ImageArgs stub lacks it
             )
             fig.scatter(
                 "w0",

@@ -37,7 +37,12 @@ MAX_WORK = 2**30  # sample-epochs per loss of one atlas
 
 
 def _rates_default() -> dict[str, float]:
-    return {name: LOSSES[name].learning_rate for name in EXPLORED_LOSSES}
+    rates = {}
+    for name in EXPLORED_LOSSES:
+        eta = LOSSES[name].learning_rate
+        assert eta is not None, f"the built-in loss {name!r} has its own η"
+        rates[name] = eta
+    return rates
 
 
 @dataclasses.dataclass(frozen=True)

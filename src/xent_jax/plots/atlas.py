@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
+import numpy.typing as npt
+from matplotlib.artist import Artist
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
@@ -41,11 +43,17 @@ def _shown(result: SweepResult, loss: str, field: str) -> np.ma.MaskedArray:
     return np.ma.masked_array((epochs.astype(np.float64) + 1) * eta, mask=epochs < 0)
 
 
-def _time_norm(results: Sequence[SweepResult]) -> LogNorm:
-    """One log scale for every map: from the smallest η × 1 to the largest η × (E + 1)."""
+def _time_limits(results: Sequence[SweepResult]) -> tuple[float, float]:
+    """From the smallest η × 1 to the largest η × (E + 1)."""
     etas = [eta for r in results for eta in r.config["learning_rates"].values()]
     epochs = max(r.config["epochs"] for r in results)
-    return LogNorm(vmin=min(etas), vmax=(epochs + 1) * max(etas))
+    return min(etas), (epochs + 1) * max(etas)
+
+
+def _time_norm(results: Sequence[SweepResult]) -> LogNorm:
+    """One log scale for every map, over :func:`_time_limits`."""
+    low, high = _time_limits(results)
+    return LogNorm(vmin=low, vmax=high)
 
 
 def is_seed_setting(result: SweepResult) -> bool:
@@ -85,9 +93,11 @@ def _map(ax, result: SweepResult, loss: str, shown: np.ma.MaskedArray, norm) -> 
     return image
 
 
-def _legend_handles(result: SweepResult) -> list:
+def _legend_handles(result: SweepResult) -> list[Artist]:
     epochs = result.config["epochs"]
-    handles = [Patch(color=CENSORED_COLOUR, label=f"censored (not within {epochs} epochs)")]
+    handles: list[Artist] = [
+        Patch(color=CENSORED_COLOUR, label=f"censored (not within {epochs} epochs)")
+    ]
     if not is_seed_setting(result):
         return handles
     for (w0, b0), marker in zip(seed.STARTS, _SEED_MARKERS, strict=True):
@@ -143,7 +153,8 @@ def atlas_figure(result: SweepResult, field: str = "takeoff_epoch") -> Figure:
     x = result.config["x"]
     fig = Figure(figsize=(5.2 * len(losses) + 1.2, 9.0), layout="constrained")
     grid = fig.add_gridspec(2, len(losses), height_ratios=(1.35, 1))
-    norm = _time_norm([result])
+    low, high = _time_limits([result])
+    norm = LogNorm(vmin=low, vmax=high)
     axes = [fig.add_subplot(grid[0, k]) for k in range(len(losses))]
     for ax, loss in zip(axes, losses, strict=True):
         image = _map(ax, result, loss, _shown(result, loss, field), norm)
@@ -179,7 +190,7 @@ def atlas_figure(result: SweepResult, field: str = "takeoff_epoch") -> Figure:
                 label=f"seed start z0 = {w0 * x + b0:g}",
             )
     cut.set_yscale("log")
-    cut.set_ylim(norm.vmin * 0.8, norm.vmax * 1.5)
+    cut.set_ylim(low * 0.8, high * 1.5)
     cut.set_xlabel("initial pre-activation z0 = w0·x + b0 (along the map's diagonal)")
     cut.set_ylabel(TIME_UNIT.replace(", log scale", "") + "\n(log scale; gaps: censored)")
     cut.set_title(
@@ -245,7 +256,7 @@ def data_atlas_figure(result: SweepResult) -> Figure:
 
 
 def survival_figure(
-    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str
+    curves: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]], title: str
 ) -> Figure:
     """S(τ): the fraction of starts not yet at half error against flow time τ = η × epochs.
 
@@ -254,8 +265,8 @@ def survival_figure(
     """
     fig = Figure(figsize=(7, 4.4), layout="constrained")
     ax = fig.subplots()
-    for loss, (tau, alive) in curves.items():
-        tau = np.array(tau, np.float64)
+    for loss, (times, alive) in curves.items():
+        tau = np.array(times, np.float64)
         # S holds its value until the next τ; τ = 0 (S = 1: no run has escaped before its
         # first epoch) cannot sit on a log axis, so its step is drawn from half the next τ.
         tau[0] = tau[1] / 2

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.figure import Figure
 
 from xent_jax.core import _seed as seed
@@ -84,9 +85,7 @@ def speed_figure(study: LearningRateStudy) -> Figure:
     return fig
 
 
-def heuristic_figure(
-    z0: Sequence[float], ratios: Sequence[float], mean_sigma_prime: float
-) -> Figure:
+def heuristic_figure(z0: npt.ArrayLike, ratios: Sequence[float], mean_sigma_prime: float) -> Figure:
     """Left: σ′ = a(1 − a) over the output range and its mean. Right: the matched η ratio.
 
     Args:

@@ -7,7 +7,7 @@ from typing import Any
 from xent_jax.core._registry import loss_title
 
 
-def _when(epoch: int | None, eta: float, flow_time: bool) -> str:
+def _when(epoch: int, eta: float, flow_time: bool) -> str:
     if flow_time:
         return f"τ = {epoch * eta:.4g} (epoch {epoch})"
     return f"epoch {epoch}"

@@ -9,8 +9,11 @@ from xent_jax.core._registry import loss_title
 def _cell(stats: list | None, scale: float = 100.0, digits: int = 1, sign: str = "") -> str:
     if stats is None:
         return "–"
-    mean, lo, hi = (None if v is None else f"{scale * v:{sign}.{digits}f}" for v in stats)
-    return mean if lo is None else f"{mean} [{lo}, {hi}]"
+    mean, lo, hi = stats  # an interval only with two seeds or more
+    text = f"{scale * mean:{sign}.{digits}f}"
+    if lo is None or hi is None:
+        return text
+    return f"{text} [{scale * lo:{sign}.{digits}f}, {scale * hi:{sign}.{digits}f}]"
 
 
 def format_label_noise(summaries: Sequence[dict[str, Any]], paired: Sequence[dict]) -> str:

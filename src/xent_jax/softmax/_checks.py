@@ -9,7 +9,7 @@ cost nothing, and each caller documents what a bad value gives there.
 """
 
 import warnings
-from typing import Any
+from typing import Any, overload
 
 import jax
 import jax.numpy as jnp
@@ -263,6 +263,10 @@ def accumulation_dtype(choice: Any, dtype: Any) -> np.dtype:
     return acc
 
 
+@overload
+def static_positive(name: str, value: Any) -> float: ...
+@overload
+def static_positive(name: str, value: Any, *, optional: bool) -> float | None: ...
 def static_positive(name: str, value: Any, *, optional: bool = False) -> float | None:
     """A setting that shapes the computation (softcap, logit_scale, temperature): a concrete
     finite number > 0 (or None where ``optional``)."""

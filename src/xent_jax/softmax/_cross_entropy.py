@@ -82,7 +82,7 @@ def _weighted_nll(
     if not _checks.smoothing_is_zero(label_smoothing):
         every = log_probs if weight is None else log_probs * weight
         smooth = jnp.where(kept, -jnp.sum(every, axis=-1), 0)
-        losses = (1 - label_smoothing) * losses + (label_smoothing / num_classes) * smooth
+        losses = losses * (1 - label_smoothing) + smooth * (label_smoothing / num_classes)
     # Out of range under jit, a NaN in the row's log-softmax (a +inf or NaN logit, as PyTorch),
     # or ε outside [0, 1] under jit: NaN value and NaN gradient row, never a finite wrong
     # number nor a silently skipped row.
@@ -97,7 +97,7 @@ def softmax_cross_entropy(
     *,
     weight: ArrayLike | None = None,
     ignore_index: int = -100,
-    label_smoothing: float = 0.0,
+    label_smoothing: ArrayLike = 0.0,
     reduction: str = "mean",
     axis: int = -1,
     check_inputs: bool = True,

@@ -68,7 +68,13 @@ def _loss(stats, cfg, target, sample_weight, vocab, *, ignore_index, alpha, redu
     return total / jnp.sum(jnp.where(kept, s, 0)) if reduction == "mean" else total
 
 
-def _prepared(student, teacher, target, sample_weight, options):
+def _prepared(
+    student: tuple[ArrayLike, ArrayLike, ArrayLike | None],
+    teacher: tuple[ArrayLike, ArrayLike, ArrayLike | None],
+    target,
+    sample_weight,
+    options,
+) -> tuple[Head, Head, jax.Array | None, Config, int, dict[str, Any]]:
     """Checked heads (hidden flattened to (N, D)), target, weights and the static config."""
     temperature, alpha, kind, ignore_index, reduction, softcaps, acc, chunk_size = options
     _validate.choice("reduction", reduction, _checks.REDUCTIONS)
@@ -117,7 +123,9 @@ def _prepared(student, teacher, target, sample_weight, options):
     )
     # The teacher is a constant: no gradient flows to its arrays.
     teacher = Head(
-        *(None if a is None else lax.stop_gradient(a) for a in (t_flat, t_weight, t_bias))
+        lax.stop_gradient(t_flat),
+        lax.stop_gradient(t_weight),
+        None if t_bias is None else lax.stop_gradient(t_bias),
     )
     settings = dict(ignore_index=ignore_index, alpha=alpha, reduction=reduction)
     return Head(s_flat, s_weight, s_bias), teacher, sample_weight, cfg, chunk, settings

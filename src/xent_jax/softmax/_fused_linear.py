@@ -93,7 +93,9 @@ def _loss(
     return total, lse
 
 
-def _prepared(hidden, weight, target, bias, class_weight, sample_weight, options):
+def _prepared(
+    hidden, weight, target, bias, class_weight, sample_weight, options
+) -> tuple[Head, jax.Array | None, jax.Array | None, Transform, int, dict[str, Any]]:
     """Checked inputs: the head (hidden flattened to (N, D)), weights, transform, settings."""
     ignore_index, label_smoothing, reduction, z_loss, softcap, logit_scale, acc, chunk_size = (
         options
@@ -228,17 +230,15 @@ def fused_linear_cross_entropy(
         accumulation_dtype,
         chunk_size,
     )
-    head, class_weight, sample_weight, transform, chunk, settings = _prepared(
+    head, class_w, sample_w, transform, chunk, settings = _prepared(
         hidden, weight, target, bias, class_weight, sample_weight, options
     )
     vocab = head.weight.shape[0]
     _checks.check_class_indices(target, vocab, settings["ignore_index"])
     shape = np.shape(target)
     target = jnp.asarray(target).reshape(-1)
-    stats = vocab_stats(chunk, transform, head, target, class_weight)
-    loss, lse = _loss(
-        stats, target, target, class_weight, sample_weight, vocab, axis_name=None, **settings
-    )
+    stats = vocab_stats(chunk, transform, head, target, class_w)
+    loss, lse = _loss(stats, target, target, class_w, sample_w, vocab, axis_name=None, **settings)
     return _finish(loss, lse, shape, head.hidden.dtype, reduction, return_lse)
 
 
@@ -295,7 +295,7 @@ def vocab_parallel_linear_cross_entropy(
         accumulation_dtype,
         chunk_size,
     )
-    head, class_weight, sample_weight, transform, chunk, settings = _prepared(
+    head, class_w, sample_w, transform, chunk, settings = _prepared(
         hidden, weight, target, bias, class_weight, sample_weight, options
     )
     local_vocab = head.weight.shape[0]
@@ -306,13 +306,13 @@ def vocab_parallel_linear_cross_entropy(
     local_target = target - lax.axis_index(axis_name) * local_vocab
     # h and t are the same on every device; marking h varying makes shard_map sum ∂L/∂h.
     head = head._replace(hidden=lax.pcast(head.hidden, axis_name, to="varying"))
-    stats = vocab_stats(chunk, transform, head, local_target, class_weight)
+    stats = vocab_stats(chunk, transform, head, local_target, class_w)
     loss, lse = _loss(
         stats,
         target,
         local_target,
-        class_weight,
-        sample_weight,
+        class_w,
+        sample_w,
         vocab,
         axis_name=axis_name,
         **settings,

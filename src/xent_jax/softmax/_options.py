@@ -154,17 +154,17 @@ def imbalanced(
     steps = _validate.at_least("steps", steps, 1)
     learning_rate = _validate.positive("learning_rate", learning_rate)
     separation = _validate.finite("separation", separation)
-    counts = np.asarray(counts)
-    if counts.ndim != 1 or counts.size < 2 or np.any(counts < 1):
-        raise InputError(f"counts must list at least two positive class sizes, got {counts}")
+    sizes = np.asarray(counts)
+    if sizes.ndim != 1 or sizes.size < 2 or np.any(sizes < 1):
+        raise InputError(f"counts must list at least two positive class sizes, got {sizes}")
     rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(counts.size), counts)
+    y = np.repeat(np.arange(sizes.size), sizes)
     x = (separation * y + rng.normal(size=y.size)).astype(np.float32)
     fits = {}
-    for name, weight in (("unweighted", None), ("balanced", balanced_weight(counts))):
+    for name, weight in (("unweighted", None), ("balanced", balanced_weight(sizes))):
         w = None if weight is None else jnp.asarray(weight, jnp.float32)
         train = functools.partial(
-            _train_linear, y=jnp.asarray(y), weight=w, num_classes=counts.size, steps=steps
+            _train_linear, y=jnp.asarray(y), weight=w, num_classes=sizes.size, steps=steps
         )
         bias = train(jnp.zeros_like(x), learning_rate=learning_rate)
         linear = train(jnp.asarray(x), learning_rate=learning_rate)
@@ -172,7 +172,7 @@ def imbalanced(
         fits[name] = WeightedFit(
             constant=np.asarray(jax.nn.softmax(bias[1])),
             accuracy=float(np.mean(predicted == y)),
-            recall=np.array([np.mean(predicted[y == c] == c) for c in range(counts.size)]),
+            recall=np.array([np.mean(predicted[y == c] == c) for c in range(sizes.size)]),
         )
     return fits
 

@@ -185,9 +185,7 @@ def calibration_study(
     for name in methods:
         run = _compiled(name, settings.batch_size)
         rate = jnp.float32(LEARNING_RATES[name])
-        params, _ = network.in_segments(
-            lambda p, k, run=run, rate=rate: run(p, data, rate, k), start, keys, between
-        )
+        params, _ = network.in_segments(network.epochs_on(run, data, rate), start, keys, between)
         held_logits = network.output_logits(params, digits.x_train[held])
         temperature = fit_temperature(held_logits, labels_train[held])
         test_logits = np.asarray(network.output_logits(params, digits.x_test), np.float64)

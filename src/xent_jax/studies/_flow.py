@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from xent_jax import _validate
 from xent_jax.core._metrics import FRACTIONS
@@ -47,7 +48,7 @@ def _mirror(y: Any) -> float:
     return 1.0 - 2.0 * y
 
 
-def flow_invariant(loss: str, z: np.ndarray) -> np.ndarray:
+def flow_invariant(loss: str, z: npt.ArrayLike) -> np.ndarray:
     """G(z) with G′(z) = 1/(∂C/∂z) for y = 0, so G(z(τ)) = G(z₀) − (1 + x²)τ (float64)."""
     _validate.choice("loss", loss, LOSSES)
     z = np.asarray(z, dtype=np.float64)

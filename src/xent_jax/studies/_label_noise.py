@@ -230,12 +230,12 @@ def train_label_noise(
     for name in losses:
         run, first = _compiled(name, settings.batch_size)
         rate = jnp.float32(LEARNING_RATES[name])
-        _, record = network.in_segments(
-            lambda p, k, run=run, rate=rate: run(p, data, rate, k), params, epoch_keys, between
+        _, segments = network.in_segments(
+            network.epochs_on(run, data, rate), params, epoch_keys, between
         )
         record = [
             np.concatenate([np.asarray(f)[:, None], np.asarray(r)], axis=1).astype(np.float64)
-            for f, r in zip(first(params, data), record, strict=True)
+            for f, r in zip(first(params, data), segments, strict=True)
         ]
         for r in rates:
             rows = [i for i, (_, rr) in enumerate(runs) if rr == r]  # the seeds, in order

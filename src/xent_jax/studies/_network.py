@@ -220,6 +220,13 @@ def sgd_epochs(
     return jax.lax.scan(epoch, params, keys)
 
 
+def epochs_on(
+    run: Callable[..., Any], data: Any, learning_rate: jax.Array
+) -> Callable[[Any, jax.Array], tuple[Any, tuple]]:
+    """``run(params, data, η, keys)`` as the ``run_epochs(params, keys)`` of :func:`in_segments`."""
+    return lambda params, keys: run(params, data, learning_rate, keys)
+
+
 def in_segments(
     run_epochs: Callable[[Any, jax.Array], tuple[Any, tuple]],
     params: Any,
@@ -316,7 +323,7 @@ def train_network(
     Raises:
       InputError: naming any bad argument, or if scikit-learn is missing.
     """
-    config = {
+    config: dict[str, Any] = {
         "loss": _validate.choice("loss", loss, NETWORK_LOSSES),
         "init": _validate.choice("init", init, INITS),
         "epochs": study_settings.network_epochs(epochs),

@@ -261,12 +261,12 @@ def train_seeds(
         )
         run, first = _compiled(output, loss, settings.batch_size)
         rate = jnp.float32(LEARNING_RATES[output, loss])
-        _, record = network.in_segments(
-            lambda p, k, run=run, rate=rate: run(p, data, rate, k), params, epoch_keys, between
+        _, segments = network.in_segments(
+            network.epochs_on(run, data, rate), params, epoch_keys, between
         )
         record = [
             np.concatenate([np.asarray(f)[..., None], np.asarray(r)], axis=-1).astype(np.float64)
-            for f, r in zip(first(params, data), record, strict=True)
+            for f, r in zip(first(params, data), segments, strict=True)
         ]
         for i, start in enumerate(starts):
             conditions.append(

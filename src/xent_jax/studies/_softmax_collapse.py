@@ -238,8 +238,8 @@ def train_collapse(
     marks = checkpoints(settings.epochs)
     with _in_precision(settings.dtype):
         run, optimizer, master = _compiled(settings)
-        x, labels = separable_blobs()
-        x, labels = jnp.asarray(x, master), jnp.asarray(labels)
+        points, classes = separable_blobs()
+        x, labels = jnp.asarray(points, master), jnp.asarray(classes)
         w = jnp.asarray(np.random.default_rng(1).normal(0.0, 0.1, (CLASSES, 2)), master)
         carry, done, rows = (w, optimizer.init(w), w), 0, []
         for mark in marks:
@@ -248,8 +248,9 @@ def train_collapse(
             rows.append([*(float(m) for m in measured), float(jnp.any(carry[0] != carry[2]))])
             if between is not None:
                 between(done)
-    columns = np.asarray(rows, np.float64).T
-    return CollapseRun(settings, marks, *columns, np.asarray(carry[0], np.float64))
+    gap, collapsed, correct, other, loss, moved = np.asarray(rows, np.float64).T
+    weights = np.asarray(carry[0], np.float64)
+    return CollapseRun(settings, marks, gap, collapsed, correct, other, loss, moved, weights)
 
 
 def collapse_study(

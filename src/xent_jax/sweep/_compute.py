@@ -7,8 +7,9 @@ stays flat whatever the resolution; each chunk is one call of one compiled progr
 same chunks, one at a time, with :func:`compute_chunks`.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from jax.typing import ArrayLike
@@ -36,7 +37,8 @@ def chunk_bytes(platform: str) -> int:
     return CHUNK_BYTES if platform == "cpu" else ACCELERATOR_CHUNK_BYTES
 
 
-class Chunk(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Chunk:
     """A band of b0 rows [lo, hi) of one loss's maps; ``index`` counts the bands of a loss."""
 
     loss: str
@@ -213,10 +215,12 @@ def run_configs(
       InputError: naming any bad argument.
     """
     try:
-        arrays = np.broadcast_arrays(
-            *(
-                np.asarray(v, np.float64)
-                for v in (w0, b0, x, y, 1.0 if learning_rate is None else learning_rate)
+        arrays = list(
+            np.broadcast_arrays(
+                *(
+                    np.asarray(v, np.float64)
+                    for v in (w0, b0, x, y, 1.0 if learning_rate is None else learning_rate)
+                )
             )
         )
     except (TypeError, ValueError) as error:

@@ -171,7 +171,9 @@ def _npz_matches(path: Path, store: Store) -> bool:
 def _npz_is_whole(path: Path, spec: SweepSpec) -> bool:
     """Every key, shape and dtype as the spec says, every member's zip CRC intact."""
     dtypes = field_dtypes(spec.dtype)
-    want = {"w0": ((spec.resolution_w,), np.dtype(spec.dtype))}
+    want: dict[str, tuple[tuple[int, ...], np.dtype]] = {
+        "w0": ((spec.resolution_w,), np.dtype(spec.dtype))
+    }
     want["b0"] = ((spec.resolution_b,), np.dtype(spec.dtype))
     for loss in spec.losses:
         want.update({f"{loss}_{f}": (spec.shape, dtypes[f]) for f in FIELDS})

@@ -33,7 +33,7 @@ do not depend on the number of devices, on the chunk they fall in, or on a resum
 import functools
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import jax
 import numpy as np
@@ -83,11 +83,11 @@ ACCELERATOR_SEGMENT_CONFIG_EPOCHS = 2**33
 class Inputs(NamedTuple):
     """One sweep call's inputs: 1-D arrays for the varying names, scalars for the others."""
 
-    w0: np.ndarray
-    b0: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    learning_rate: np.ndarray
+    w0: np.ndarray | float
+    b0: np.ndarray | float
+    x: np.ndarray | float
+    y: np.ndarray | float
+    learning_rate: np.ndarray | float
 
 
 GRID = ("w0", "b0")  # what varies in a grid sweep
@@ -157,7 +157,8 @@ def _state_axes(state: loop.State) -> loop.State:
     counters = jax.tree.map(
         lambda a: None if np.issubdtype(a.dtype, np.integer) else 0, state.opt_state
     )
-    return loop.State(None, 0, counters, 0, 0, 0, 0)
+    # a State-shaped prefix of the state's pytree, whose leaves are vmap axes, not arrays
+    return loop.State._make((None, 0, counters, 0, 0, 0, 0))
 
 
 def _calls(segments: list[int]) -> list[tuple[bool, bool, int]]:
@@ -183,11 +184,13 @@ def _segment_programs(loss, rule, optimizer, calls, block, varying, devices):
 
     def segment_one(first, last, epochs):
         def run(*args):
-            state, (w0, b0, x, y, learning_rate) = (None, args) if first else (args[0], args[1:])
+            w0, b0, x, y, learning_rate = args if first else args[1:]
             opt = optimizer(learning_rate)
             if first:
                 state = loop.start(direction, opt, w0, b0, x, y)[0]
                 state = jax.lax.optimization_barrier(state)
+            else:
+                state = args[0]
             unroll = unroll_for(int(np.size(x)))
             state, _ = loop.advance(direction, opt, state, x, y, epochs, unroll=unroll)
             if last:
@@ -199,7 +202,7 @@ def _segment_programs(loss, rule, optimizer, calls, block, varying, devices):
     def blockwise(fn, with_state):
         def share(*args):
             state, inputs = (args[0], args[1:]) if with_state else (None, args)
-            axes = (_state_axes(state),) if with_state else ()
+            axes: tuple[loop.State, ...] = (_state_axes(args[0]),) if with_state else ()
             per_block = jax.vmap(fn, in_axes=axes + in_axes)
             named = dict(zip(EVERYTHING, inputs, strict=True))
             mapped = {n: named[n].reshape(-1, block) for n in varying}
@@ -292,6 +295,12 @@ class Runner:
             for call in programs
         }
 
+    @overload
+    def __call__(self, inputs: Inputs) -> tuple[SweepMetrics, float]: ...
+    @overload
+    def __call__(
+        self, inputs: Inputs, should_stop: Callable[[], bool] | None
+    ) -> tuple[SweepMetrics, float] | None: ...
     def __call__(
         self, inputs: Inputs, should_stop: Callable[[], bool] | None = None
     ) -> tuple[SweepMetrics, float] | None:

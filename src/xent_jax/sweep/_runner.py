@@ -122,7 +122,7 @@ def write_sweep(
 
         kind, store = processes.decided_by_lead(decide)
         if kind == processes.COMPLETE:
-            return final.read_json(prepared["out"] / JSON_FILE) if prepared else _elsewhere(spec)
+            return _finished_json(prepared["out"]) if prepared else _elsewhere(spec)
         if store is None:  # not process 0: the store process 0 prepared
             store = Store.open(Path(out) / STORE_DIR)
         error, done, total = None, 0, 0
@@ -135,6 +135,14 @@ def write_sweep(
         if jax.process_index() != 0:
             return _elsewhere(spec)
         return final.assemble(store.path.parent, store, figure, jax.device_count())
+
+
+def _finished_json(out: Path) -> dict[str, Any]:
+    """The sweep.json that :func:`_complete` checked, under the lock, a moment ago."""
+    written = final.read_json(out / JSON_FILE)
+    if written is None:  # only a writer that ignores the lock gets here
+        raise OutputInTheWay(f"{str(out / JSON_FILE)!r} changed while it was read", FORCE)
+    return written
 
 
 def _elsewhere(spec: SweepSpec) -> dict[str, Any]:

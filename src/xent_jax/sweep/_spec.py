@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from xent_jax import _validate
+from xent_jax.core import _datasets as datasets
 from xent_jax.core import _seed as seed
 from xent_jax.core._registry import Loss, Optimizer, stored_loss, stored_optimizer
-from xent_jax.core._settings import RunSettings
+from xent_jax.core._settings import DEFAULT_LOSSES, RunSettings
 from xent_jax.errors import InputError
 
 # A grid axis of 2^16 starts is already 2^32 starts, 48 GB of output per loss in float32.
@@ -66,7 +67,7 @@ class SweepSpec:
     @classmethod
     def build(
         cls,
-        losses: Any = ("mse", "ce"),
+        losses: Any = DEFAULT_LOSSES,
         *,
         w_range: tuple[float, float] = seed.GRID,
         b_range: tuple[float, float] = seed.GRID,
@@ -184,7 +185,8 @@ class SweepSpec:
         if missing:
             raise InputError(f"sweep parameters lack {', '.join(missing)}")
         try:
-            data = values.get("data") or [[values["x"], values["y"]]]  # [] before the settings type
+            # [] before the settings type
+            data = datasets.load(values.get("data") or [[values["x"], values["y"]]])
             settings = RunSettings(
                 tuple(stored_loss(name) for name in values["losses"]),
                 values["learning_rates"],

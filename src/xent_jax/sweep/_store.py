@@ -116,9 +116,9 @@ class Store:
                 raise OutputInTheWay(f"{where} is not a readable sweep store", FORCE)
             raise OutputInTheWay(f"{where} is not a sweep store written by xent_jax", MOVE)
         attrs = doc.get("attributes")
-        marker = attrs.get(layout.MARKER) if isinstance(attrs, dict) else None
-        if not isinstance(marker, dict):
+        if not isinstance(attrs, dict) or not isinstance(attrs.get(layout.MARKER), dict):
             raise OutputInTheWay(f"{where} is not a sweep store written by xent_jax", MOVE)
+        marker = attrs[layout.MARKER]
         if marker.get("format") != layout.FORMAT:
             raise OutputInTheWay(
                 f"{where} has store format {marker.get('format')!r}, not {layout.FORMAT} (an "
