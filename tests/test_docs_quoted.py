@@ -140,11 +140,12 @@ def test_seed_comparison_prose_is_the_demo_runs(demo):
         assert sentence in text, sentence
 
 
-def test_seed_comparison_flow_table_is_the_closed_form(demo):
-    text = page("seed_comparison")
+def _flow_table_is_the_closed_form(text, flow_rows):
+    """The η-free table `xent-jax demo` prints, as seed_comparison.md and landscapes.md quote it;
+    returns every ratio."""
     quote = re.compile(r"([\d.]+) vs ([\d.]+) \(×([\d.]+)\)")
     ratios = []
-    for row in demo["flow"]:
+    for row in flow_rows:
         w0, b0 = row["start"]
         cell = table_row(text, f"({w0:g}, {b0:g}) ({row['z0']:g})")[1:]
         assert len(cell) == len(row["fractions"]) == 4
@@ -155,6 +156,12 @@ def test_seed_comparison_flow_table_is_the_closed_form(demo):
             for q, v in zip((mse, ce, ratio), values, strict=True):
                 assert f"{float(q):.3g}" == f"{v:.3g}", (entry, values)
             ratios.append(row["ratio"][i])
+    return ratios
+
+
+def test_seed_comparison_flow_table_is_the_closed_form(demo):
+    text = page("seed_comparison")
+    ratios = _flow_table_is_the_closed_form(text, demo["flow"])
     prose = flat(text)
     assert f"({min(ratios):.2g} to {max(ratios):.2g} here)" in prose
     quarter, half = demo["flow"][1]["ratio"][1], demo["flow"][1]["ratio"][0]
@@ -507,3 +514,72 @@ def test_collapse_runs_table_is_the_command(collapse):
     assert f"the mean gap settles at {smoothing:.2f}" in prose
     assert f"at a mean gap of {l2:.2f}" in prose
     assert f"reaches {runs[0].gap[-1]:.1f}." in prose
+
+
+# --- docs/landscapes.md: `xent-jax demo`'s tables and the sweeps the page names ----------------
+
+
+def test_landscapes_flow_table_is_the_demo(demo):
+    _flow_table_is_the_closed_form(page("landscapes"), demo["flow"])
+
+
+def test_landscapes_data_sets_claims_are_the_sweeps():
+    from xent_jax import sweep
+
+    text = flat(page("landscapes"))
+    metrics = {}
+    for data in ("pull", "separable", "overlap"):
+        # `sweep.sweep(resolution=128, epochs=600, learning_rate=0.5, data="overlap")`
+        atlas = sweep.sweep(resolution=128, epochs=600, learning_rate=0.5, data=data)
+        metrics[data] = {loss: atlas.metrics[loss] for loss in ("mse", "ce")}
+    assert (
+        '`sweep.sweep(resolution=128, epochs=600, learning_rate=0.5, data="overlap")`) no start '
+        "halves its mean error under either loss" in text
+    )
+    assert all((m.half_error_epoch < 0).all() for m in metrics["overlap"].values())
+    # "its takeoff epoch is 0 by construction (on pull, separable and overlap too: 100 % ...)"
+    assert "(on `pull`, `separable` and `overlap` too: 100 % of the starts" in text
+    assert all((c["ce"].takeoff_epoch == 0).all() for c in metrics.values())
+
+
+def test_landscapes_survival_table_medians_are_the_demo():
+    # the S(10), S(100) and censored columns are test_documented_numbers.py's; here S(1), the
+    # medians and the superseded τ = 9 reading the page names
+    from xent_jax import sweep
+    from xent_jax.sweep import _survival as survival
+
+    atlas = sweep.sweep(resolution=256, epochs=600, learning_rate=0.5, data="separable")
+    text = page("landscapes")
+    at_nine = {}
+    for loss, name in (("mse", "quadratic"), ("ce", "cross-entropy")):
+        half = atlas.metrics[loss].half_error_epoch
+        median = next(q for q in survival.summarise(half, 0.5, 600)["quantiles"] if q["q"] == 0.5)
+        assert not median["lower_bound"]
+        row = table_row(text, name)
+        (at_one,) = survival.survival_at(half, 0.5, 600, [1.0])
+        assert row[1] == f"{100 * at_one:.0f} %"
+        assert row[-1] == f"epoch {median['epoch']} (τ = {median['flow_time']:g})"
+        at_nine[loss] = 100 * survival.survival_at(half, 0.5, 600, [9.0])[0]
+    assert f"τ = 9, {at_nine['ce']:.2f} % and {at_nine['mse']:.2f} %." in flat(text)
+
+
+def test_landscapes_seed_atlas_prose_is_the_sweep():
+    from xent_jax import sweep
+
+    atlas = sweep.sweep(resolution=128, epochs=300)  # the seed's sample and η, as the snippet
+    rates = atlas.spec.settings.learning_rates
+    assert rates == {"mse": 0.15, "ce": 0.005}
+    kept, median = {}, {}
+    for loss in ("mse", "ce"):
+        half = atlas.metrics[loss].half_error_epoch
+        kept[loss] = 100 * np.mean(half >= 0)
+        median[loss] = rates[loss] * np.median(half[half >= 0])  # finished cells only, in τ
+    text = flat(page("landscapes"))
+    assert (
+        f"reaches half its error at η × epochs {median['ce']:.2f} against {median['mse']:.1f}, "
+        f"but it keeps {kept['ce']:.1f} % of the cross-entropy's cells and {kept['mse']:.1f} % "
+        "of the quadratic's" in text
+    )
+    i, j = np.argmin(np.abs(atlas.w0 - 2)), np.argmin(np.abs(atlas.b0 - 2))
+    cell = atlas.metrics["mse"].takeoff_epoch[j, i]
+    assert f"(the nearest grid cell, ({atlas.w0[i]:.3f}, {atlas.b0[j]:.3f}), says {cell};" in text
