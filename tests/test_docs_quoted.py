@@ -583,3 +583,95 @@ def test_landscapes_seed_atlas_prose_is_the_sweep():
     i, j = np.argmin(np.abs(atlas.w0 - 2)), np.argmin(np.abs(atlas.b0 - 2))
     cell = atlas.metrics["mse"].takeoff_epoch[j, i]
     assert f"(the nearest grid cell, ({atlas.w0[i]:.3f}, {atlas.b0[j]:.3f}), says {cell};" in text
+
+
+# --- docs/sweep.md: the seed atlas and the optimizer table (make_sweep_figures.py's run) --------
+
+
+@pytest.fixture(scope="module")
+def optimizers():
+    from xent_jax import sweep
+
+    # what docs/figures/make_sweep_figures.py runs: 128² starts, 300 epochs, the seed's η
+    return sweep.compare_optimizers(resolution=128, epochs=300)
+
+
+@pytest.mark.standard_promotion  # optax's Adam fails JAX's strict promotion (conftest.py)
+def test_sweep_optimizer_table_is_the_figure_script(optimizers):
+    from xent_jax.core._seed import STARTS
+    from xent_jax.core._training import train
+
+    text = page("sweep")
+    quoted = [line for line in text.splitlines() if re.match(r"\| (sgd|momentum|adam) \|", line)]
+    expected, exact = [], {}
+    for optimizer, result in optimizers.items():
+        stats = result.summary()["statistics"]
+        for loss in result.metrics:
+            eta = result.config["learning_rates"][loss]
+            runs = [
+                train(loss, w0, b0, learning_rate=eta, epochs=300, optimizer=optimizer)
+                for w0, b0 in STARTS
+            ]
+            exact[optimizer, loss] = [(r.takeoff_epoch, r.half_error_epoch) for r in runs]
+            takeoff, half = stats[loss]["takeoff_epoch"], stats[loss]["half_error_epoch"]
+            median = "> 300" if half["median_is_lower_bound"] else f"{half['median']:g}"
+            final = float(np.median(result.metrics[loss].final_loss))
+            expected.append(
+                f"| {optimizer} | {loss} | {eta:g} | {100 * takeoff['censored_fraction']:.1f}% "
+                f"| {takeoff['max']} | {100 * half['censored_fraction']:.1f}% | {median} "
+                f"| {exact[optimizer, loss]} | {final:.2g} |"
+            )
+    assert quoted == expected
+    prose = flat(text)
+    adam = optimizers["adam"].metrics["mse"].half_error_epoch
+    assert (adam >= 0).all() and f"half its error, within {adam.max()} epochs" in prose
+    takeoff = exact["adam", "mse"][1][0], exact["sgd", "mse"][1][0]
+    assert f"takes off at epoch {takeoff[0]} instead of {takeoff[1]}" in prose
+    medians = [
+        optimizers[o].summary()["statistics"]["ce"]["half_error_epoch"]["median"]
+        for o in ("adam", "momentum")
+    ]
+    assert f"(median half-error over all starts {medians[0]} vs {medians[1]} epochs;" in prose
+    momentum = optimizers["momentum"]
+    z0 = np.add.outer(momentum.b0, momentum.w0).astype(float)
+    censored = momentum.metrics["mse"].half_error_epoch < 0
+    shares = [100 * np.mean(c) for c in (censored, censored & (z0 < 0), censored & (z0 >= 0))]
+    assert (
+        f"{shares[0]:.1f} % of its half-error cells are censored, but {shares[1]:.1f} % of the "
+        f"grid are starts already on the right side" in prose
+    )
+    assert f"the plateau band itself is {shares[2]:.1f} %" in prose
+    sgd = optimizers["sgd"]
+    kept = {loss: 100 * np.mean(sgd.metrics[loss].half_error_epoch >= 0) for loss in ("ce", "mse")}
+    assert (
+        f"keeps {kept['ce']:.1f} % of the cross-entropy's cells and {kept['mse']:.0f} % of the "
+        "quadratic's" in prose
+    )
+
+
+def test_sweep_seed_atlas_prose_is_the_sweep(optimizers):
+    from xent_jax import sweep
+
+    text = flat(page("sweep"))
+    sgd = optimizers["sgd"]
+    takeoff = sgd.metrics["mse"].takeoff_epoch
+    assert f"epoch 300 ({100 * np.mean(takeoff < 0):.0f} % of the grid censored)" in text
+    i, j = np.argmin(np.abs(sgd.w0 - 2)), np.argmin(np.abs(sgd.b0 - 2))
+    assert f"cell, ({sgd.w0[i]:.3f}, {sgd.b0[j]:.3f}), says {takeoff[j, i]})" in text
+    # float32 starts with z0 < −7 whose step is below the spacing of float32: censored takeoff
+    z0 = np.add.outer(sgd.b0, sgd.w0).astype(float)
+    stuck = int(np.sum((takeoff < 0) & (z0 < -7)))
+    f64 = sweep.sweep("mse", resolution=128, epochs=300, dtype="float64")
+    stuck64 = int(np.sum((f64.metrics["mse"].takeoff_epoch < 0) & (z0 < -7)))
+    assert stuck64 == 0 and f"({stuck} of the 16 384 starts above, none of them in float64)" in text
+    # the plateau's closed form t* = [F(z0) − F(ln 2)]/(2η) against the measured takeoff
+    runs = sweep.run_configs("mse", 0.0, np.array([1.0, 4.0, 5.0]), learning_rate=0.15, epochs=1000)
+    first, _, last = runs.takeoff_epoch
+
+    def f(z):
+        return math.exp(z) + 3 * z - 3 * math.exp(-z) - 0.5 * math.exp(-2 * z)
+
+    t_star = (f(4.0) - f(math.log(2))) / (2 * 0.15)
+    assert f"z0 from 1 to 5 ({first} to {last} epochs at η = 0.15" in text
+    assert f"(2, 2) start (z0 = 4) has t* = {t_star:.0f}." in text
+    assert f"the closed form t* = {t_star:.0f})" in flat(page("landscapes"))
