@@ -686,3 +686,46 @@ def test_sweep_seed_atlas_prose_is_the_sweep(optimizers):
     assert f"z0 from 1 to 5 ({first} to {last} epochs at η = 0.15" in text
     assert f"(2, 2) start (z0 = 4) has t* = {t_star:.0f}." in text
     assert f"the closed form t* = {t_star:.0f})" in flat(page("landscapes"))
+
+
+# --- docs/counterpoints.md § 1 and network.md: the 20-seed study --------------------------------
+
+
+def test_twenty_seed_figures_are_the_ones_recomputed_for_the_readme():
+    # `xent-jax network --seeds 20` takes 100 s, too long to run here;
+    # test_documented_numbers.py recomputes the paired costs and the saturated quadratic start
+    # (with SciPy, within the tolerance counterpoints.md states) and finds them in the README.
+    # Here the two pages must quote exactly the README's figures.
+    readme = flat((DOCS.parent / "README.md").read_text())
+    interval = r"(\S+ \[[^\]]+\])"
+    costs = re.search(
+        rf"start costs it {interval} epochs, sigmoid \+ binary cross-entropy {interval} and "
+        rf"softmax \+ cross-entropy {interval}",
+        readme,
+    ).groups()
+    (squentropy,) = re.search(rf"pays {interval} epochs for the saturated", readme).groups()
+    stall, low, high = re.search(
+        rf"network needs {interval} epochs \((\d+) to (\d+) across seeds\)", readme
+    ).groups()
+    counterpoints = page("counterpoints")
+    table = section(counterpoints, "What a start costs", "![test accuracy per seed")
+    for pairing, cost in zip(
+        ("sigmoid + quadratic", "sigmoid + BCE", "softmax + CE", "softmax + squentropy"),
+        (*costs, squentropy),
+        strict=True,
+    ):
+        assert table_row(table, pairing)[1].strip("*") == f"+{cost}", pairing
+    row = table_row(counterpoints, "sigmoid + quadratic", "saturated")
+    assert (row[2], row[3]) == (f"**{stall}**", f"**{low}–{high}**")
+    mean, rest = stall.split(" ", 1)
+    prose = flat(counterpoints)
+    assert f"the quadratic loss needs {mean} epochs on average to reach 90 %" in prose
+    assert f"anywhere from {low} to {high} depending on the seed" in prose
+    assert f"{costs[0]} epochs more than from the normal start" in prose
+    assert f"sigmoid + BCE {costs[1]} epochs" in prose and f"softmax + CE {costs[2]}" in prose
+    assert f"saturated output start costs it {squentropy} epochs" in prose
+    network = flat(page("network"))
+    assert f"after {mean} epochs on average (95 % t-interval {rest};" in network
+    assert f"anywhere from {low} to {high}, and costs {costs[0]} epochs" in network
+    assert f"the start costs it {costs[1]} epochs to 90 %" in network
+    assert f"sigmoid cross-entropy {costs[1]} epochs" in network
