@@ -525,6 +525,13 @@ def test_collapse_runs_table_is_the_command(collapse):
     assert f"the mean gap settles at {smoothing:.2f}" in prose
     assert f"at a mean gap of {l2:.2f}" in prose
     assert f"reaches {runs[0].gap[-1]:.1f}." in prose
+    checkpoints = {len(run.epochs) for run in runs}
+    assert len(checkpoints) == 1 and f"measured at {checkpoints.pop()} log-spaced epochs" in prose
+    # float16 rounds e^{−g} to 0 below half its smallest subnormal 2^−24: from g = 25 ln 2
+    g = 25 * math.log(2)
+    assert np.float16(math.exp(-g + 0.01)) > 0 and np.float16(math.exp(-g - 0.01)) == 0
+    assert f"float16 itself rounds to 0 from g ≈ {g:.1f}" in flat(page("counterpoints"))
+    assert f"rounds to 0 (from g ≈ {g:.1f})" in prose
 
 
 # --- docs/landscapes.md: `xent-jax demo`'s tables and the sweeps the page names ----------------
