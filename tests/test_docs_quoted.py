@@ -8,9 +8,11 @@ value formatted as the page writes it, so editing a number in the page fails her
 
 Numbers checked elsewhere are not repeated: the paired costs of the 20-seed study and the
 collapse gaps' closed forms (test_documented_numbers.py), the README's numbers
-(test_readme.py). What each page quotes and this file does not run (the 20-seed network study,
-the 10-seed calibration and label-noise studies, a few minutes each) is named in the test
-that skips it.
+(test_readme.py), the numbers in the comments of the pages' Python blocks (test_docs_site.py).
+Not run here, for their cost: `xent-jax network --seeds 20` (100 s; its figures are tied to
+the README's, which test_documented_numbers.py recomputes), `xent-jax calibration --seeds 10`
+(seeds 1 and 2 of the cross-entropy only) and `xent-jax label-noise` (2 minutes; its
+single-neuron atlas is checked).
 """
 
 import math
