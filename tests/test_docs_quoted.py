@@ -9,10 +9,9 @@ value formatted as the page writes it, so editing a number in the page fails her
 Numbers checked elsewhere are not repeated: the paired costs of the 20-seed study and the
 collapse gaps' closed forms (test_documented_numbers.py), the README's numbers
 (test_readme.py), the numbers in the comments of the pages' Python blocks (test_docs_site.py).
-Not run here, for their cost: `xent-jax network --seeds 20` (100 s; its figures are tied to
-the README's, which test_documented_numbers.py recomputes), `xent-jax calibration --seeds 10`
-(seeds 1 and 2 of the cross-entropy only) and `xent-jax label-noise` (2 minutes; its
-single-neuron atlas is checked).
+The three long runs, `xent-jax network --seeds 20`, `xent-jax calibration --seeds 10` and
+`xent-jax label-noise`, are test_docs_quoted_long.py's (this file checks only the single-neuron
+atlas of label-noise, and the 20-seed figures against the README's).
 """
 
 import math
@@ -701,7 +700,7 @@ def test_sweep_seed_atlas_prose_is_the_sweep(optimizers):
 
 
 def test_twenty_seed_figures_are_the_ones_recomputed_for_the_readme():
-    # `xent-jax network --seeds 20` takes 100 s, too long to run here;
+    # test_docs_quoted_long.py checks these figures against `xent-jax network --seeds 20`;
     # test_documented_numbers.py recomputes the paired costs and the saturated quadratic start
     # (with SciPy, within the tolerance counterpoints.md states) and finds them in the README.
     # Here the two pages must quote exactly the README's figures.
