@@ -152,8 +152,9 @@ def network_loss_and_grads(params, x, y, output="sigmoid", loss="ce"):
 
     Hidden layer h = σ(x·W₁ + b₁), logits z = h·W₂ + b₂; the output and loss pairings:
     sigmoid with ``"mse"`` (∂C/∂z = (a − y)·a(1 − a), σ′ kept) or ``"ce"`` (∂C/∂z = a − y);
-    ``"softmax"`` with cross-entropy (∂C/∂z = softmax(z) − y); ``"linear"`` with the square
-    (∂C/∂z = z − y). ``loss`` matters for the sigmoid output only.
+    ``"softmax"`` with cross-entropy (∂C/∂z = softmax(z) − y), or with ``"squentropy"``
+    (cross-entropy plus Σ_{k≠y} z_k²/9); ``"linear"`` with the square (∂C/∂z = z − y).
+    ``loss`` matters for the sigmoid and softmax outputs.
 
     Args:
       params: (W₁ (64, 30), b₁ (30,), W₂ (30, 10), b₂ (10,)).
@@ -171,6 +172,9 @@ def network_loss_and_grads(params, x, y, output="sigmoid", loss="ce"):
         p /= p.sum(1, keepdims=True)
         value = -np.sum(y * np.log(p)) / n
         delta2 = p - y  # ∂C/∂z = softmax(z) − y
+        if loss == "squentropy":  # + Σ_{k≠y} z_k²/9: ∂/∂z_k = 2z_k/9 off the target
+            value += np.sum((1 - y) * z**2) / 9 / n
+            delta2 = delta2 + 2 * (1 - y) * z / 9
     elif output == "linear":
         value = np.sum(0.5 * (z - y) ** 2) / n
         delta2 = z - y  # no σ′ at a linear output

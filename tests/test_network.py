@@ -188,29 +188,6 @@ def test_figures_have_titles_labels_and_legends():
 # --- many seeds: five pairings, three starts (network_seeds) ----------------------------------
 
 
-def numpy_pairing_loss_and_grads(params, x, y, output, loss="ce"):
-    """NumPy float64 backprop for the softmax + CE, softmax + squentropy and linear + square
-    pairings."""
-    w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in params)
-    h = sigmoid(x @ w1 + b1)
-    z = h @ w2 + b2
-    n = x.shape[0]
-    if output == "softmax":
-        p = np.exp(z - z.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        value = -np.sum(y * np.log(p)) / n
-        delta2 = p - y  # ∂C/∂z = softmax(z) − y
-        if loss == "squentropy":  # + Σ_{k≠y} z_k²/9: ∂/∂z_k = 2z_k/9 off the target
-            value += np.sum((1 - y) * z**2) / 9 / n
-            delta2 = delta2 + 2 * (1 - y) * z / 9
-    else:
-        value = np.sum(0.5 * (z - y) ** 2) / n
-        delta2 = z - y  # no σ′ at a linear output
-    delta1 = (delta2 @ w2.T) * h * (1 - h)
-    grads = (x.T @ delta1 / n, delta1.sum(0) / n, h.T @ delta2 / n, delta2.sum(0) / n)
-    return value, grads
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("output", "name"), [("softmax", "ce"), ("linear", "mse"), ("softmax", "squentropy")]
@@ -225,7 +202,7 @@ def test_new_pairings_match_numpy_backprop(output, name):
         z = network.output_logits(p, x)
         return network_seeds.example_losses(output, name, z, y)
 
-    expected_value, expected_grads = numpy_pairing_loss_and_grads(params, x, y, output, name)
+    expected_value, expected_grads = network_loss_and_grads(params, x, y, output, name)
     with jax.enable_x64(True):
         value, grads = jax.value_and_grad(lambda p: loss(p).mean())(params)
     assert float(value) == pytest.approx(expected_value, rel=1e-12)
@@ -290,15 +267,8 @@ def test_new_pairings_train_as_numpy_sgd_on_the_same_batches(seed_conditions):
         if c.output == "sigmoid" or c.start != "saturated":
             continue
         start = network_seeds.start_params(init_key, "saturated", c.output)
-        params = [np.asarray(p, np.float64) for p in start]
-        losses = [numpy_pairing_loss_and_grads(params, x, y, c.output, c.loss)[0]]
-        for order in orders:
-            for batch in order[: len(x) // 10 * 10].reshape(-1, 10):
-                _, grads = numpy_pairing_loss_and_grads(
-                    params, x[batch], y[batch], c.output, c.loss
-                )
-                params = [p - c.learning_rate * g for p, g in zip(params, grads, strict=True)]
-            losses.append(numpy_pairing_loss_and_grads(params, x, y, c.output, c.loss)[0])
+        batches = [order[: len(x) // 10 * 10].reshape(-1, 10) for order in orders]
+        losses = network_sgd(start, x, y, c.learning_rate, batches, c.output, c.loss)
         np.testing.assert_allclose(c.train_loss[c.seeds.index(seed)], losses, rtol=1e-4)
 
 
