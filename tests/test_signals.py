@@ -43,9 +43,9 @@ def _peak_kib(pid: int) -> int:
     raise AssertionError("no VmHWM in /proc/PID/status")
 
 
-def _interrupt(argv, ready, timeout=120.0, poll=0.02, setup=""):
-    """Start ``xent-jax ARGV`` (after ``setup``), wait until ``ready()``, send SIGINT; (status,
-    stderr, seconds from the signal to the exit)."""
+def _interrupt(argv, ready, timeout=120.0, poll=0.02, setup="", signum=signal.SIGINT):
+    """Start ``xent-jax ARGV`` (after ``setup``), wait until ``ready()``, send ``signum``
+    (SIGINT by default); (status, stderr, seconds from the signal to the exit)."""
     child = subprocess.Popen(
         _with_sigint("SIG_DFL", argv, setup),
         stdout=subprocess.DEVNULL,
@@ -59,7 +59,7 @@ def _interrupt(argv, ready, timeout=120.0, poll=0.02, setup=""):
     assert child.poll() is None, child.communicate()[1]
     _interrupt.last_peak_kib = _peak_kib(child.pid)
     sent = time.monotonic()
-    child.send_signal(signal.SIGINT)
+    child.send_signal(signum)
     guard = threading.Timer(60, child.kill)  # a hung child fails the test, never hangs it
     guard.start()
     with child.stderr:
@@ -69,18 +69,25 @@ def _interrupt(argv, ready, timeout=120.0, poll=0.02, setup=""):
     return child.returncode, err, time.monotonic() - sent
 
 
-def _assert_clean(status, err, seconds):
-    assert status == 130, err
+def _assert_clean(status, err, seconds, signum=signal.SIGINT):
+    """Exit 128 + the signal, with one line saying so (SIGINT: 130, "interrupted"; SIGTERM:
+    143, "terminated")."""
+    assert status == 128 + signum, err
     assert err.endswith("\n") and err.count("\n") <= 2, err  # the sweep's plan, then one line
     last = err.strip().split("\n")[-1]
-    assert last.startswith("xent-jax: interrupted"), err
+    word = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}[signum]
+    assert last.startswith(f"xent-jax: {word}"), err
     assert "Traceback" not in err and "Exception ignored" not in err
     assert seconds < LIMIT_SECONDS, seconds
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.0, 1.1])
-def test_sweep_of_a_billion_epochs_stops_within_two_seconds(tmp_path, delay):
+@pytest.mark.parametrize(
+    ("delay", "signum"),
+    [(0.0, signal.SIGINT), (1.1, signal.SIGINT), (1.1, signal.SIGTERM)],
+    ids=["SIGINT-0", "SIGINT-1.1", "SIGTERM-1.1"],
+)
+def test_sweep_of_a_billion_epochs_stops_within_two_seconds(tmp_path, delay, signum):
     """Memory does not grow with the epochs either: the child stays far below what
     materialising the epochs (4 GB) would take."""
     out = tmp_path / "s"
@@ -93,15 +100,16 @@ def test_sweep_of_a_billion_epochs_stops_within_two_seconds(tmp_path, delay):
         started.append(started[0] if started else time.monotonic())
         return time.monotonic() - started[0] >= delay
 
-    status, err, seconds = _interrupt([*argv, "--out", str(out)], ready)
-    _assert_clean(status, err, seconds)
+    status, err, seconds = _interrupt([*argv, "--out", str(out)], ready, signum=signum)
+    _assert_clean(status, err, seconds, signum)
     assert "sweep plan: 4096 starts × 1 losses × 1000000000 epochs" in err
     assert not (out / "sweep.npz").exists()
     assert _interrupt.last_peak_kib < 2 * 2**20, _interrupt.last_peak_kib  # < 2 GiB
 
 
 @pytest.mark.slow
-def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path, signum):
     """Once a chunk is stored (so the compiled program runs), the flag is seen between two epoch
     segments and the sweep says what it kept.
 
@@ -120,8 +128,10 @@ def test_sweep_interrupted_between_segments_keeps_its_chunks(tmp_path):
     def stored():
         return finished.is_dir() and any(finished.iterdir())
 
-    status, err, seconds = _interrupt([*argv, "--out", str(out)], stored, setup=setup)
-    _assert_clean(status, err, seconds)
+    status, err, seconds = _interrupt(
+        [*argv, "--out", str(out)], stored, setup=setup, signum=signum
+    )
+    _assert_clean(status, err, seconds, signum)
     assert "finished chunks kept" in err and "--resume" in err
 
 
