@@ -58,6 +58,17 @@ def closed_form_gradients(
     return jnp.multiply(x, dc_db), dc_db
 
 
+@jax.jit  # one program (per length and dtype), not one per operation: a table is one call
+def _columns(zs: jax.Array, y: jax.Array) -> jax.Array:
+    """At b = z, w = 0, x = 1: a, σ′, ∂C/∂b of both losses from jax.grad, then in closed form."""
+    zero = jnp.zeros_like(zs)
+    _, mse = autodiff_gradients("mse", zero, zs, 1.0, y)
+    _, ce = autodiff_gradients("ce", zero, zs, 1.0, y)
+    _, mse_closed = closed_form_gradients("mse", zero, zs, 1.0, y)
+    _, ce_closed = closed_form_gradients("ce", zero, zs, 1.0, y)
+    return jnp.stack([neuron(zero, zs, 1.0), sigmoid_prime(zs), mse, ce, mse_closed, ce_closed])
+
+
 def gradient_table(
     z: ArrayLike | Sequence[float] = tuple(range(-8, 9, 2)),
     y: float = 0.0,
@@ -71,14 +82,12 @@ def gradient_table(
     y = _validate.unit_interval("y", y)
     with _validate.precision(dtype) as name:
         zs = jnp.asarray(z, dtype=name)
-        zero = jnp.zeros_like(zs)
-        _, mse = autodiff_gradients("mse", zero, zs, 1.0, y)
-        _, ce = autodiff_gradients("ce", zero, zs, 1.0, y)
-        _, mse_closed = closed_form_gradients("mse", zero, zs, 1.0, y)
-        _, ce_closed = closed_form_gradients("ce", zero, zs, 1.0, y)
-        gap = jnp.maximum(jnp.abs(mse - mse_closed), jnp.abs(ce - ce_closed))
-        a = neuron(zero, zs, 1.0)
-        rows = np.stack([zs, a, sigmoid_prime(zs), mse, ce, mse / ce, gap], axis=-1)
+        a, sp, mse, ce, mse_closed, ce_closed = np.asarray(_columns(zs, jnp.asarray(y, name)))
+    # the gap between two values each rounded to the dtype (not fused into one expression)
+    gap = np.maximum(np.abs(mse - mse_closed), np.abs(ce - ce_closed))
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where a = y: NaN, as in JAX
+        ratio = mse / ce
+    rows = np.stack([np.asarray(zs), a, sp, mse, ce, ratio, gap], axis=-1)
     keys = (
         "z",
         "a",
