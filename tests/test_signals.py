@@ -4,6 +4,7 @@ Every command must exit with status 130 and one line on stderr within 2 s of the
 no traceback, however busy it is (inside a compiled call or between two).
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import threading
 import time
 
 import pytest
+
+from xent_jax.cli._figures import drawing_processes
 
 LIMIT_SECONDS = 2.0
 
@@ -152,6 +155,60 @@ def test_other_long_commands_stop_within_two_seconds(tmp_path, argv):
     begun = time.monotonic()
     status, err, seconds = _interrupt(argv, lambda: time.monotonic() - begun > 6)
     _assert_clean(status, err, seconds)
+
+
+def _children(pid: int, marker: str) -> list[int]:
+    """The live processes whose parent is ``pid`` and whose command line contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and marker in command:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_demo_interrupted_while_its_figures_are_drawn(tmp_path):
+    """The demo draws its figures in other processes: Ctrl-C still ends it within 2 s with one
+    line, every figure on disk is whole, and the drawing processes end too (they write no
+    file, and stop when the command's end closes their pipe)."""
+    out = tmp_path / "demo"
+    drawing: list[int] = []
+
+    def ready():
+        drawing[:] = _children(_interrupt.child_pid, "_figures import serve")
+        return (out / "gradients.png").exists()
+
+    status, err, seconds = _interrupt(["demo", "--out", str(out)], ready)
+    _assert_clean(status, err, seconds)
+    if drawing_processes():
+        assert drawing, "the demo started no drawing process"
+    deadline = time.monotonic() + 5.0
+    while any(_alive(pid) for pid in drawing) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in drawing)
+    pngs = sorted(out.glob("*.png"))
+    assert "gradients.png" in [p.name for p in pngs]
+    for png in pngs:  # whole files: a PNG ends with its IEND chunk
+        assert png.read_bytes().endswith(b"IEND\xaeB`\x82"), png.name
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert not (out / "summary.json").exists()
 
 
 def _maps(pid: int, name: str) -> bool:

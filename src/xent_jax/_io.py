@@ -121,9 +121,17 @@ def write_json(path: str | os.PathLike, value: Any) -> None:
     write_atomic(path, (json.dumps(value, indent=2) + "\n").encode())
 
 
-def save_figure(fig: "Figure", path: str | os.PathLike, dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG atomically; returns the path."""
+FIGURE_DPI = 110  # every PNG the project writes
+
+
+def png_bytes(fig: "Figure", dpi: int = FIGURE_DPI) -> bytes:
+    """``fig`` drawn as a PNG, in memory."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_figure(fig: "Figure", path: str | os.PathLike, dpi: int = FIGURE_DPI) -> Path:
+    """Save ``fig`` as PNG atomically; returns the path."""
+    write_atomic(path, png_bytes(fig, dpi))
     return Path(path)

@@ -33,10 +33,32 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from xent_jax import _io
     from xent_jax._devices import use_all_cpu_cores
+    from xent_jax.cli._figures import FigureWriter, drawing_processes
+
+    started = time.perf_counter()
+    say = (lambda *_: None) if args.json else print  # --json: the summary alone on stdout
+    use_all_cpu_cores()  # before JAX's first computation: the atlas shards over them
+    processes = drawing_processes()  # a bad XENT_JAX_DRAWING_PROCESSES: before anything exists
+    out = _io.prepare_out_dir(args.out)
+    figures: list = []
+    with FigureWriter(processes) as writer:  # drawn beside the computation, on the second core
+        summary = _run(out, figures, writer, say)
+    _io.write_json(out / "summary.json", summary)
+    if args.json:
+        print(json.dumps(summary))
+    say(
+        f"\nwrote {len(figures)} figures and summary.json to {out} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def _run(out, figures: list, writer, say) -> dict:
+    """Every part of the demo: its lines said, its figures handed to ``writer``; the summary."""
+    import numpy as np
+
     from xent_jax.core import _proof as proof
     from xent_jax.core import _seed as seed
     from xent_jax.plots import flow as flow_plots
@@ -51,17 +73,11 @@ def run_demo(args: argparse.Namespace) -> int:
     from xent_jax.studies import _flow as flow
     from xent_jax.studies import _seed_comparison as experiments
 
-    started = time.perf_counter()
-    say = (lambda *_: None) if args.json else print  # --json: the summary alone on stdout
-    use_all_cpu_cores()  # before JAX's first computation: the atlas shards over them
-    out = _io.prepare_out_dir(args.out)
-    figures = []
-
     say("== The σ′ proof: ∂C/∂b from jax.grad (w = 0, x = 1, y = 0, b = z) ==")
     table = proof.gradient_table(range(-8, 9, 2))
     say(format_gradient_table(table))
     fine = proof.gradient_table([z / 4 for z in range(-40, 41)])
-    figures.append(_io.save_figure(run_plots.gradient_figure(fine), out / "gradients.png"))
+    figures.append(writer.save(run_plots.gradient_figure(fine), out / "gradients.png"))
 
     say(f"\n== The seed's comparison (Nielsen ch. 3): {seed.describe()} ==")
     runs = experiments.seed_runs()
@@ -71,7 +87,7 @@ def run_demo(args: argparse.Namespace) -> int:
         selected = [r for r in runs if (r.config["w0"], r.config["b0"]) == (w0, b0)]
         title = f"Start (w0, b0) = ({w0:g}, {b0:g}), {seed.describe()}: quadratic vs cross-entropy"
         fig = run_plots.seed_figure(selected, title)
-        figures.append(_io.save_figure(fig, out / f"seed_start_{w0:g}_{b0:g}.png"))
+        figures.append(writer.save(fig, out / f"seed_start_{w0:g}_{b0:g}.png"))
 
     say("\n== The book's rule against the true gradient ==")
     differences = experiments.rule_difference(runs)
@@ -85,11 +101,10 @@ def run_demo(args: argparse.Namespace) -> int:
     for line in format_flow_comparison(comparison):
         say(f"- {line}")
     curves = flow.escape_curves(np.linspace(*ESCAPE_Z0))
-    figures.append(_io.save_figure(flow_plots.escape_figure(curves), out / "escape_over_z0.png"))
+    figures.append(writer.save(flow_plots.escape_figure(curves), out / "escape_over_z0.png"))
 
-    atlases = _atlases(out, figures, say)
-
-    summary = {
+    atlases = _atlases(out, figures, writer, say)
+    return {
         "gradient_table": table,
         "seed_runs": [r.summary() for r in runs],
         "rule_difference": differences,
@@ -100,14 +115,6 @@ def run_demo(args: argparse.Namespace) -> int:
         "data_atlas": atlases["data"],
         "figures": [p.name for p in figures],
     }
-    _io.write_json(out / "summary.json", summary)
-    if args.json:
-        print(json.dumps(summary))
-    say(
-        f"\nwrote {len(figures)} figures and summary.json to {out} "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    return 0
 
 
 def _half_error_statistics(result) -> dict:
@@ -122,9 +129,9 @@ def _half_error_statistics(result) -> dict:
     }
 
 
-def _atlases(out, figures: list, say) -> dict:
+def _atlases(out, figures: list, writer, say) -> dict:
     """The seed's one-sample atlas (a function of z0) and a 2-D one on several samples."""
-    from xent_jax import _io, sweep
+    from xent_jax import sweep
     from xent_jax.core import _datasets as datasets
     from xent_jax.core import _seed as seed
     from xent_jax.plots import atlas as atlas_plots
@@ -137,7 +144,7 @@ def _atlases(out, figures: list, say) -> dict:
         " (one sample: every value is a function of z0 = w0·x + b0) =="
     )
     one = sweep.sweep(resolution=resolution, epochs=seed.EPOCHS)
-    figures.append(_io.save_figure(atlas_plots.atlas_figure(one), out / "atlas.png"))
+    figures.append(writer.save(atlas_plots.atlas_figure(one), out / "atlas.png"))
     stats = _half_error_statistics(one)
     for line in landscape.format_statistics("half-error epoch", stats):
         say(line)
@@ -156,7 +163,7 @@ def _atlases(out, figures: list, say) -> dict:
         f"\n== A genuinely 2-D atlas: data {samples.text()!r} ({about}), both losses at "
         f"η = {eta:g}, {epochs} epochs (τ up to {eta * epochs:g}) =="
     )
-    figures.append(_io.save_figure(atlas_plots.atlas_figure(two), out / "data_atlas.png"))
+    figures.append(writer.save(atlas_plots.atlas_figure(two), out / "data_atlas.png"))
     data_stats = _half_error_statistics(two)
     for line in landscape.format_statistics("half-error epoch", data_stats):
         say(line)
@@ -171,7 +178,7 @@ def _atlases(out, figures: list, say) -> dict:
     for line in landscape.format_survival(read):
         say(line)
     fig = atlas_plots.survival_figure(curves, f"data {samples.text()!r}, η = {eta:g}")
-    figures.append(_io.save_figure(fig, out / "data_survival.png"))
+    figures.append(writer.save(fig, out / "data_survival.png"))
     return {
         "seed": {**one.summary(), "half_error_survival": stats, "exact_starts": exact},
         "data": {

@@ -106,13 +106,10 @@ def build_spec(args: argparse.Namespace):
 
 
 def _figure(result) -> bytes:
-    import io
-
+    from xent_jax import _io
     from xent_jax.plots import atlas
 
-    buffer = io.BytesIO()
-    atlas.atlas_figure(result).savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    return _io.png_bytes(atlas.atlas_figure(result))
 
 
 def resume_command(args: argparse.Namespace) -> str:
