@@ -6,14 +6,18 @@ second (starts × epochs ÷ compute seconds, no start-up or compilation). The ma
 and noisy, so compare the ratios printed side by side from one run, not absolute numbers.
 
     python benchmarks/bench_sweep.py [--resolution 512] [--epochs 300] [--repeats 3]
-        [--reference PATH] [--march x86-64-v3] [--widths 256 512]
+        [--reference PATH] [--march x86-64-v3] [--widths 256 512] [--cores 1]
 
 The hand-vectorised C reference (``benchmarks/reference/``, see its README) runs by default
 when a C compiler is found; ``--reference PATH`` runs another copy. ``--march`` builds the C
 loops for another target than this CPU (``x86-64-v3``: AVX2, as on most laptops); ``--widths``
 times the JAX sweep once per preferred vector width of XLA's CPU code
 (``XENT_JAX_CPU_VECTOR_WIDTH``), interleaved with the others, instead of the width chosen for
-this machine.
+this machine. ``--cores K`` pins the whole run (JAX, whose sweep then makes one device per
+pinned core, the C loops' OpenMP threads and PyTorch's) to K of the CPUs it may use: on a
+shared machine a neighbour's busy process takes a core from whichever implementation is
+running, and one pinned core compares the code per core with far less noise than the wall clock
+of all of them (docs/benchmarks.md, "AVX2 and AVX-512").
 
 Each reference's metrics are also checked against the sweep's: runs that start from the same
 float32 point agree to within one epoch (float rounding can move a metric where two compared
@@ -41,6 +45,20 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "reference" / "reference_sweep.c"  # vendored; see reference/README.md
+
+
+def pin_cores(cores: int | None) -> str:
+    """Restrict this process, and the processes and threads it starts, to the last ``cores`` of
+    the CPUs it may use (Linux), before JAX starts; returns what was done, for the report."""
+    if not cores:
+        return "all its CPUs"
+    allowed = sorted(os.sched_getaffinity(0))
+    if not 0 < cores <= len(allowed):
+        raise SystemExit(f"--cores must be 1 to {len(allowed)}, not {cores}")
+    chosen = allowed[-cores:]
+    os.sched_setaffinity(0, chosen)
+    os.environ["OMP_NUM_THREADS"] = str(cores)  # the C loops: one thread per pinned core
+    return f"pinned to CPU {', '.join(map(str, chosen))}"
 
 
 def numpy_sweep(loss, w0, b0, eta, epochs, x, y):
@@ -243,6 +261,7 @@ def main() -> int:
     parser.add_argument(
         "--widths", type=int, nargs="*", default=[], choices=[256, 512], help="JAX once per width"
     )
+    parser.add_argument("--cores", type=int, default=None, help="pin the run to this many CPUs")
     args = parser.parse_args()
     if args.against is not None:
         return against(
@@ -251,7 +270,8 @@ def main() -> int:
 
     from xent_jax._devices import cpu_vector_width, use_all_cpu_cores
 
-    use_all_cpu_cores()  # before JAX's first computation
+    pinned = pin_cores(args.cores)
+    use_all_cpu_cores()  # before JAX's first computation (one device per pinned core)
 
     import jax
 
@@ -260,10 +280,14 @@ def main() -> int:
     r, epochs, x, y, lo, hi = args.resolution, args.epochs, 1.0, 0.0, -4.0, 4.0
     try:
         import torch
+
+        if args.cores:
+            torch.set_num_threads(args.cores)
     except ImportError:
         torch = None
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+        f"({pinned}; load average {os.getloadavg()[0]:.2f}), "
         f"python {platform.python_version()}, jax {jax.__version__} on "
         f"{len(jax.devices())} {jax.devices()[0].platform} device(s), numpy {np.__version__}, "
         f"torch {torch.__version__ if torch else 'not installed'}"
@@ -313,6 +337,7 @@ def main() -> int:
         "  "
         + "  ".join(f"{k}: {v / 1e9:.3f} ({v / rates['sgd']:.2f}× sgd)" for k, v in rates.items())
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(build, ignore_errors=True)
     return 0
 

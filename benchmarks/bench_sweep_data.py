@@ -12,6 +12,8 @@ and at 4E epochs (it must not grow with E).
 
     python benchmarks/bench_sweep_data.py --resolution 1024 --epochs 500
 
+``--cores K`` pins the run to K CPUs, as in ``bench_sweep.py``.
+
 The C reference is ``benchmarks/reference/reference_sweep_data.c`` (vendored, see its README),
 built with ``cc`` when one is found; ``--reference PATH`` runs another copy.
 """
@@ -28,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_sweep import pin_cores
 
 from xent_jax._devices import cpu_vector_width, use_all_cpu_cores
 
@@ -127,20 +130,25 @@ def main() -> int:
         help="time JAX once per preferred vector width (XENT_JAX_CPU_VECTOR_WIDTH)",
     )  # fmt: skip
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS runs")
+    parser.add_argument("--cores", type=int, default=None, help="pin the run to this many CPUs")
     args = parser.parse_args()
-    use_all_cpu_cores()
+    pinned = pin_cores(args.cores)
+    use_all_cpu_cores()  # one device per pinned core
     from xent_jax import sweep
 
     try:
         import torch
 
         torch.set_flush_denormal(True)  # as XLA and -ffast-math code do
+        if args.cores:
+            torch.set_num_threads(args.cores)
     except ImportError:
         torch = None
     r, epochs = args.resolution, args.epochs
     print(
-        f"{r}² starts × {epochs} epochs, float32, η = {ETA}; {os.cpu_count()} CPUs; load average "
-        f"{os.getloadavg()[0]:.2f}; torch {torch.__version__ if torch else 'not installed'}; "
+        f"{r}² starts × {epochs} epochs, float32, η = {ETA}; {os.cpu_count()} CPUs ({pinned}); "
+        f"load average {os.getloadavg()[0]:.2f}; "
+        f"torch {torch.__version__ if torch else 'not installed'}; "
         f"reference -march={args.march}; JAX width here {cpu_vector_width()}, timed: "
         f"{args.widths or 'that one'}"
     )
@@ -215,7 +223,8 @@ def main() -> int:
                 f"{e} epochs {v:.0f} MiB" for e, v in memory.items()))  # fmt: skip
             rows.append({"peak_rss_mib": {str(k): v for k, v in memory.items()}})
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"(this process peaked at {own:.0f} MiB)")
+    print(f"(this process peaked at {own:.0f} MiB; load average at the end "
+          f"{os.getloadavg()[0]:.2f})")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0
