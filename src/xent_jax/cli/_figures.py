@@ -1,15 +1,17 @@
-"""Figures drawn in a second process while the command computes on (docs/benchmarks.md#warm-starts).
+"""Figures drawn in other processes while the command computes on (docs/benchmarks.md#warm-starts).
 
 Drawing a PNG is matplotlib's work in Python (layout, ticks, text, the Agg raster): about half
 of a warm ``xent-jax demo``. A command hands each finished figure to :class:`FigureWriter`,
-which pickles it (matplotlib figures pickle whole) and sends it to one drawing process; the
-process returns the PNG's bytes and this process writes them, atomically, as before. On a
-machine with one core, or when the drawing process cannot start or dies, the figures are
-drawn here instead: the files are the same bytes either way (``tests/test_figures.py``).
+which pickles it (matplotlib figures pickle whole) and sends it to a drawing process (one per
+core beyond the first, at most two; an idle one takes the next figure); the process returns
+the PNG's bytes and the command writes them, atomically, as before. On a machine with one
+core, with ``XENT_JAX_DRAWING_PROCESSES=0``, or for a figure whose process cannot start, dies,
+fails or cannot be sent it, the figure is drawn in the command instead: the files are the same
+bytes either way (``tests/test_figures.py``).
 
-The drawing process runs in its own session, so Ctrl-C at the terminal reaches only the
-command (which stops as it always did); it never writes a file, and it ends when the command's
-end closes its pipe. Nothing is written after the command has stopped.
+A drawing process runs in its own session, so Ctrl-C at the terminal reaches only the command
+(which stops as it always did); it never writes a file, and it ends when the command stops it
+or when the command's end closes its pipe. Nothing is written after the command has stopped.
 """
 
 import os
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 _LENGTH = struct.Struct(">Q")  # each message: its length, then a pickle
 _WORKER = "from xent_jax.cli._figures import serve; serve()"
-_ENDED = object()  # the drawing process's pipe closed
+_ENDED = object()  # a drawing process's pipe closed
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:
@@ -55,7 +57,9 @@ def serve() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdin = sys.stdin.buffer
+    stdout = os.fdopen(os.dup(1), "wb")  # the answers' own pipe; a stray print goes nowhere
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     while (message := _receive(stdin)) is not None:
         index = -1
         answer: tuple[int, bytes | None, str | None]
@@ -128,7 +132,7 @@ class FigureWriter:
     def _start(self) -> None:
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER],
+                [sys.executable, "-P", "-c", _WORKER],  # -P: not the working directory first
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
