@@ -9,6 +9,7 @@ import json
 import time
 
 from xent_jax.cli import _help
+from xent_jax.cli._figures import PROCESSES_VARIABLE
 from xent_jax.core._settings import DATA_LEARNING_RATE
 
 ESCAPE_Z0 = (-2.0, 8.0, 101)  # the one-sample curves over z0: linspace(first, last, points)
@@ -25,7 +26,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "η-free comparison in flow time, the one-sample curves over z0, a one-sample atlas and "
         f"a genuinely 2-D one ({DATA_ATLAS_DATA}, both losses at η = "
         f"{DATA_LEARNING_RATE:g}, {DATA_ATLAS_EPOCHS} epochs); figures and summary.json "
-        "written to DIR.",
+        "written to DIR. The figures are drawn in up to two other processes while the demo "
+        f"computes ({PROCESSES_VARIABLE}=0 draws them in the command).",
     )
     _help.add_out(demo, "the figures and summary.json")
     _help.add_json(demo)
