@@ -14,6 +14,7 @@ from typing import Any
 
 import jax
 
+from xent_jax._machine import usable_cores
 from xent_jax.errors import InputError
 
 # XLA's CPU code generator writes 256-bit vector code by default, even on a CPU with 512-bit
@@ -129,11 +130,7 @@ def use_all_cpu_cores() -> None:
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
         return
     try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        jax.config.update("jax_num_cpu_devices", cores)
+        jax.config.update("jax_num_cpu_devices", usable_cores())
     except RuntimeError:  # backend already initialised (e.g. main() called in-process)
         pass
 

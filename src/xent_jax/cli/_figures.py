@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from xent_jax import _io
+from xent_jax._machine import usable_cores
 from xent_jax.errors import InputError
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ def _receive(stream: IO[bytes]) -> bytes | None:
 
 
 def serve() -> None:
-    """The drawing process: read (index, figure, dpi), answer (index, PNG bytes, error text),
-    until the command closes the pipe."""
+    """The drawing process: read (figure, dpi), answer (PNG bytes, None) or (None, error text),
+    one at a time, until the command closes the pipe."""
     import traceback
 
     import matplotlib
@@ -61,13 +62,12 @@ def serve() -> None:
     stdout = os.fdopen(os.dup(1), "wb")  # the answers' own pipe; a stray print goes nowhere
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     while (message := _receive(stdin)) is not None:
-        index = -1
-        answer: tuple[int, bytes | None, str | None]
+        answer: tuple[bytes | None, str | None]
         try:
-            index, fig, dpi = pickle.loads(message)
-            answer = (index, _io.png_bytes(fig, dpi), None)
+            fig, dpi = pickle.loads(message)
+            answer = (_io.png_bytes(fig, dpi), None)
         except Exception:
-            answer = (index, None, traceback.format_exc())
+            answer = (None, traceback.format_exc())
         try:
             _send(stdout, pickle.dumps(answer))
         except (BrokenPipeError, OSError):  # the command has ended: so does the drawing
@@ -88,11 +88,7 @@ def drawing_processes() -> int:
                 f"{PROCESSES_VARIABLE} must be a whole number from 0 to 64, got {chosen!r}"
             )
         return int(chosen)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return min(cores - 1, 2)
+    return min(usable_cores() - 1, 2)
 
 
 class FigureWriter:
@@ -111,9 +107,9 @@ class FigureWriter:
         self._wanted = drawing_processes() if processes is None else processes
         self._processes: list[subprocess.Popen] = []
         self._threads: list[threading.Thread] = []
-        self._jobs: queue.Queue = queue.Queue()  # (index, pickled (index, figure, dpi)); None
+        self._jobs: queue.Queue = queue.Queue()  # (index, pickled (figure, dpi)); None to end
         self._answers: queue.Queue = queue.Queue()  # (index, PNG or None, error or None)
-        self._pending: dict[int, tuple[Path, bytes]] = {}  # index → (path, the pickled job)
+        self._pending: dict[int, tuple[Path, bytes]] = {}  # index → (path, its pickled job)
         self._count = 0
         self._lost = 0  # drawing processes that died
         self.drawn_elsewhere = 0  # figures a drawing process drew (the rest were drawn here)
@@ -156,7 +152,7 @@ class FigureWriter:
                 message = _receive(process.stdout)
                 if message is None:
                     break
-                self._answers.put(pickle.loads(message))
+                self._answers.put((index, *pickle.loads(message)))
                 index = None
         except Exception:  # a pipe closed under it, or a message cut short
             pass
@@ -168,7 +164,7 @@ class FigureWriter:
         job = None
         if len(self._processes) > self._lost:
             try:
-                job = pickle.dumps((self._count, fig, dpi))
+                job = pickle.dumps((fig, dpi))
             except Exception:  # a figure holding something unpicklable: drawn here
                 job = None
         if job is None:
@@ -203,7 +199,7 @@ class FigureWriter:
 
     def _draw_here(self, index: int) -> None:
         path, job = self._pending.pop(index)
-        _, fig, dpi = pickle.loads(job)
+        fig, dpi = pickle.loads(job)
         _io.write_atomic(path, _io.png_bytes(fig, dpi))
 
     def finish(self) -> None:
