@@ -2,15 +2,16 @@
 processes or in the command.
 
 Each case is a fresh process (``python -m xent_jax demo`` with this checkout's sources), timed
-from spawn to exit, interleaved with the others, best and median of the rounds:
+from spawn to exit, interleaved with the others, best and median of the rounds. For each
+drawing setting of ``--drawing`` (``default``: the rule, one process per core beyond the first;
+a number N: ``XENT_JAX_DRAWING_PROCESSES=N``, 0 drawing in the command):
 
-- ``no cache``: ``--no-cache``, figures drawn in other processes (the default);
 - ``cold``: into an empty cache directory (``XENT_JAX_CACHE_DIR``, new each round);
 - ``warm``: that directory again, filled by the cold run just before;
-- ``warm, drawn in the command``: the same, ``XENT_JAX_DRAWING_PROCESSES=0``;
-- ``cold, drawn in the command``: as ``cold``, ``XENT_JAX_DRAWING_PROCESSES=0``.
 
-    python benchmarks/bench_demo.py [--rounds 5]
+and ``no cache`` (``--no-cache``, the default drawing).
+
+    python benchmarks/bench_demo.py [--rounds 5] [--drawing default 0 2]
 """
 
 import argparse
@@ -44,27 +45,35 @@ def _load() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument(
+        "--drawing",
+        nargs="+",
+        default=["default", "0"],
+        help="drawing settings to time: 'default' or a process count (default: default 0)",
+    )
     args = parser.parse_args()
     base = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     base.pop("XENT_JAX_NO_CACHE", None)
     base.pop("XENT_JAX_DRAWING_PROCESSES", None)
-    inline = {"XENT_JAX_DRAWING_PROCESSES": "0"}
+    settings = {}
+    for value in args.drawing:
+        if value == "default":
+            settings[""] = {}
+        elif value == "0":
+            settings[", drawn in the command"] = {"XENT_JAX_DRAWING_PROCESSES": "0"}
+        else:
+            settings[f", {value} drawing processes"] = {"XENT_JAX_DRAWING_PROCESSES": value}
     times: dict[str, list[float]] = {}
     loads = [_load()]
     with tempfile.TemporaryDirectory() as scratch:
         out = str(Path(scratch) / "demo")
         for round_ in range(args.rounds):
             runs = {}
-            for name, extra, fresh in (
-                ("cold", {}, True),
-                ("warm", {}, False),
-                ("cold, drawn in the command", inline, True),
-                ("warm, drawn in the command", inline, False),
-            ):
-                if fresh:
-                    cache = str(Path(scratch) / f"cache-{round_}-{len(runs)}")
+            for suffix, extra in settings.items():
+                cache = str(Path(scratch) / f"cache-{round_}-{len(runs)}")
                 env = {**base, "XENT_JAX_CACHE_DIR": cache, **extra}
-                runs[name] = _seconds(["demo", "--out", out], env)
+                runs["cold" + suffix] = _seconds(["demo", "--out", out], env)
+                runs["warm" + suffix] = _seconds(["demo", "--out", out], env)
             runs["no cache"] = _seconds(["--no-cache", "demo", "--out", out], base)
             for name, seconds in runs.items():
                 times.setdefault(name, []).append(seconds)
@@ -73,8 +82,9 @@ def main() -> int:
     print(f"{'case':30s} {'best s':>8s} {'median s':>9s}")
     for name, values in times.items():
         print(f"{name:30s} {min(values):8.2f} {statistics.median(values):9.2f}")
-    cold, warm = min(times["cold"]), min(times["warm"])
-    print(f"warm / cold (best): {warm / cold:.2f}")
+    for suffix in settings:
+        ratio = min(times["warm" + suffix]) / min(times["cold" + suffix])
+        print(f"warm / cold{suffix} (best of each): {ratio:.2f}")
     return 0
 
 
