@@ -35,16 +35,31 @@ def _expected(seed: int) -> bytes:
     return _io.png_bytes(_figure(seed))
 
 
-@pytest.mark.parametrize("processes", [0, 1, 2])
-def test_the_files_are_the_bytes_drawn_here(tmp_path, processes):
-    with FigureWriter(processes) as writer:
+@pytest.mark.parametrize(("processes", "share"), [(0, True), (1, False), (2, False), (2, True)])
+def test_the_files_are_the_bytes_drawn_here(tmp_path, processes, share):
+    with FigureWriter(processes, share=share) as writer:
         paths = [writer.save(_figure(seed), tmp_path / f"f{seed}.png") for seed in range(5)]
         assert len(writer._processes) == processes
-    assert writer.drawn_elsewhere == (5 if processes else 0)  # not all drawn here after all
+    assert writer.drawn_elsewhere + writer.drawn_here == 5
+    if not share:
+        assert writer.drawn_elsewhere == (5 if processes else 0)  # not all drawn here after all
     assert [p.name for p in paths] == [f"f{seed}.png" for seed in range(5)]
     for seed, path in enumerate(paths):
         assert path.read_bytes() == _expected(seed)
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in paths]  # no temporary
+
+
+def test_the_command_draws_what_no_busy_process_has_taken(tmp_path, monkeypatch):
+    # a drawing process that takes its time to start: the first figure waits for it, the
+    # command draws the rest itself once it has handed over the last one
+    slow = "import time; time.sleep(3); from xent_jax.cli._figures import serve; serve()"
+    monkeypatch.setattr("xent_jax.cli._figures._WORKER", slow)
+    with FigureWriter(1) as writer:
+        paths = [writer.save(_figure(seed), tmp_path / f"f{seed}.png") for seed in range(5)]
+    assert writer.drawn_here >= 4 and writer.drawn_elsewhere + writer.drawn_here == 5
+    for seed, path in enumerate(paths):
+        assert path.read_bytes() == _expected(seed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in paths]
 
 
 def test_a_killed_drawing_process_leaves_its_figures_to_this_one(tmp_path):

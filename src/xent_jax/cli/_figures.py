@@ -101,10 +101,12 @@ class FigureWriter:
     Args:
         processes: how many drawing processes; None: :func:`drawing_processes`; 0 draws each
             figure in :meth:`save`.
+        share: whether :meth:`finish` draws the figures no process has taken yet here.
     """
 
-    def __init__(self, processes: int | None = None):
+    def __init__(self, processes: int | None = None, share: bool = True):
         self._wanted = drawing_processes() if processes is None else processes
+        self._share = share
         self._processes: list[subprocess.Popen] = []
         self._threads: list[threading.Thread] = []
         self._jobs: queue.Queue = queue.Queue()  # (index, pickled (figure, dpi)); None to end
@@ -112,7 +114,8 @@ class FigureWriter:
         self._pending: dict[int, tuple[Path, bytes]] = {}  # index → (path, its pickled job)
         self._count = 0
         self._lost = 0  # drawing processes that died
-        self.drawn_elsewhere = 0  # figures a drawing process drew (the rest were drawn here)
+        self.drawn_elsewhere = 0  # figures a drawing process drew
+        self.drawn_here = 0  # figures this process drew
 
     def __enter__(self) -> "FigureWriter":
         for _ in range(self._wanted):
@@ -169,6 +172,7 @@ class FigureWriter:
                 job = None
         if job is None:
             _io.write_atomic(path, _io.png_bytes(fig, dpi))
+            self.drawn_here += 1
         else:
             self._pending[self._count] = (path, job)
             self._jobs.put((self._count, job))
@@ -201,10 +205,22 @@ class FigureWriter:
         path, job = self._pending.pop(index)
         fig, dpi = pickle.loads(job)
         _io.write_atomic(path, _io.png_bytes(fig, dpi))
+        self.drawn_here += 1
 
     def finish(self) -> None:
-        """Wait for every figure handed over and write it; then end the drawing processes."""
+        """Write every figure handed over, then end the drawing processes. While a drawing
+        process is busy, this process draws the figures none has taken yet itself (its own
+        work is done, and its core would otherwise wait), unless ``share`` was False."""
         try:
+            while self._share:
+                self._write_answers(block=False)
+                if not self._pending or self._lost == len(self._processes):
+                    break
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:  # every figure left is being drawn elsewhere
+                    break
+                self._draw_here(item[0])
             self._write_answers(block=True)
         finally:
             self._stop()
