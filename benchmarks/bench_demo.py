@@ -9,9 +9,11 @@ a number N: ``XENT_JAX_DRAWING_PROCESSES=N``, 0 drawing in the command):
 - ``cold``: into an empty cache directory (``XENT_JAX_CACHE_DIR``, new each round);
 - ``warm``: that directory again, filled by the cold run just before;
 
-and ``no cache`` (``--no-cache``, the default drawing).
+and ``no cache`` (``--no-cache``, the default drawing). ``--against DIR`` adds the cold and
+warm demo of another checkout (its ``src``, the default drawing) to every round, in the same
+interpreter and packages: a before-and-after of a change, side by side.
 
-    python benchmarks/bench_demo.py [--rounds 5] [--drawing default 0 2]
+    python benchmarks/bench_demo.py [--rounds 5] [--drawing default 0 2] [--against DIR]
 """
 
 import argparse
@@ -34,6 +36,12 @@ def _seconds(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def _with_source(env: dict[str, str], src: Path) -> dict[str, str]:
+    """``env`` importing xent_jax from ``src`` (before the PYTHONPATH it was run with)."""
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**env, "PYTHONPATH": os.pathsep.join([str(src), *rest])}
+
+
 def _load() -> str:
     try:
         with open("/proc/loadavg") as f:
@@ -51,27 +59,37 @@ def main() -> int:
         default=["default", "0"],
         help="drawing settings to time: 'default' or a process count (default: default 0)",
     )
+    parser.add_argument(
+        "--against", type=Path, help="another checkout whose demo is timed in the same rounds"
+    )
     args = parser.parse_args()
-    base = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    if args.against is not None and not (args.against / "src" / "xent_jax").is_dir():
+        parser.error(f"--against {args.against}: no src/xent_jax there")
+    base = _with_source(dict(os.environ), SRC)
     base.pop("XENT_JAX_NO_CACHE", None)
     base.pop("XENT_JAX_DRAWING_PROCESSES", None)
     settings = {}
     for value in args.drawing:
         if value == "default":
-            settings[""] = {}
+            settings[""] = base
         elif value == "0":
-            settings[", drawn in the command"] = {"XENT_JAX_DRAWING_PROCESSES": "0"}
+            settings[", drawn in the command"] = {**base, "XENT_JAX_DRAWING_PROCESSES": "0"}
         else:
-            settings[f", {value} drawing processes"] = {"XENT_JAX_DRAWING_PROCESSES": value}
+            settings[f", {value} drawing processes"] = {
+                **base,
+                "XENT_JAX_DRAWING_PROCESSES": value,
+            }
+    if args.against is not None:
+        settings[f", {args.against.name}'s code"] = _with_source(dict(base), args.against / "src")
     times: dict[str, list[float]] = {}
     loads = [_load()]
     with tempfile.TemporaryDirectory() as scratch:
         out = str(Path(scratch) / "demo")
         for round_ in range(args.rounds):
             runs = {}
-            for suffix, extra in settings.items():
+            for suffix, setting in settings.items():
                 cache = str(Path(scratch) / f"cache-{round_}-{len(runs)}")
-                env = {**base, "XENT_JAX_CACHE_DIR": cache, **extra}
+                env = {**setting, "XENT_JAX_CACHE_DIR": cache}
                 runs["cold" + suffix] = _seconds(["demo", "--out", out], env)
                 runs["warm" + suffix] = _seconds(["demo", "--out", out], env)
             runs["no cache"] = _seconds(["--no-cache", "demo", "--out", out], base)
@@ -79,9 +97,10 @@ def main() -> int:
                 times.setdefault(name, []).append(seconds)
             loads.append(_load())
     print(f"{args.rounds} rounds, load average (1, 5, 15 min) before and after each: {loads}")
-    print(f"{'case':30s} {'best s':>8s} {'median s':>9s}")
+    width = max(30, *map(len, times))
+    print(f"{'case':{width}s} {'best s':>8s} {'median s':>9s}")
     for name, values in times.items():
-        print(f"{name:30s} {min(values):8.2f} {statistics.median(values):9.2f}")
+        print(f"{name:{width}s} {min(values):8.2f} {statistics.median(values):9.2f}")
     for suffix in settings:
         ratio = min(times["warm" + suffix]) / min(times["cold" + suffix])
         print(f"warm / cold{suffix} (best of each): {ratio:.2f}")
