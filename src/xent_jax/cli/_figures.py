@@ -1,13 +1,15 @@
 """Figures drawn in other processes while the command computes on (docs/benchmarks.md#warm-starts).
 
-Drawing a PNG is matplotlib's work in Python (layout, ticks, text, the Agg raster): about half
-of a warm ``xent-jax demo``. A command hands each finished figure to :class:`FigureWriter`,
-which pickles it (matplotlib figures pickle whole) and sends it to a drawing process (one per
-core beyond the first, at most two; an idle one takes the next figure); the process returns
-the PNG's bytes and the command writes them, atomically, as before. On a machine with one
-core, with ``XENT_JAX_DRAWING_PROCESSES=0``, or for a figure whose process cannot start, dies,
-fails or cannot be sent it, the figure is drawn in the command instead: the files are the same
-bytes either way (``tests/test_figures.py``).
+Drawing a PNG is matplotlib's work in Python (layout, ticks, text, the Agg raster): two thirds
+of a warm ``xent-jax demo``'s work. A command hands each finished figure to
+:class:`FigureWriter`, which pickles it (matplotlib figures pickle whole) and sends it to a
+drawing process (one per core beyond the first, at most two; an idle one takes the next
+figure); the process returns the PNG's bytes and the command writes them, atomically, as
+before. Once the command has handed over its last figure, it draws the ones no process has
+taken yet itself, rather than wait with its own core idle. On a machine with one core, with
+``XENT_JAX_DRAWING_PROCESSES=0``, or for a figure whose process cannot start, dies, fails or
+cannot be sent it, the figure is drawn in the command instead: the files are the same bytes
+either way (``tests/test_figures.py``).
 
 A drawing process runs in its own session, so Ctrl-C at the terminal reaches only the command
 (which stops as it always did); it never writes a file, and it ends when the command stops it
