@@ -62,6 +62,18 @@ def test_the_command_draws_what_no_busy_process_has_taken(tmp_path, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in paths]
 
 
+def test_a_process_killed_while_the_command_draws_too_loses_no_figure(tmp_path, monkeypatch):
+    slow = "import time; time.sleep(30); from xent_jax.cli._figures import serve; serve()"
+    monkeypatch.setattr("xent_jax.cli._figures._WORKER", slow)
+    with FigureWriter(1) as writer:
+        (process,) = writer._processes
+        paths = [writer.save(_figure(seed), tmp_path / f"f{seed}.png") for seed in range(4)]
+        process.kill()  # holding the first figure, the others still waiting
+    assert writer.drawn_here == 4 and writer.drawn_elsewhere == 0
+    for seed, path in enumerate(paths):
+        assert path.read_bytes() == _expected(seed)
+
+
 def test_a_killed_drawing_process_leaves_its_figures_to_this_one(tmp_path):
     with FigureWriter(1) as writer:
         (process,) = writer._processes
