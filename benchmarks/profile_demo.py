@@ -95,7 +95,7 @@ def main() -> int:
             finally:
                 done = time.perf_counter()
                 log["figure drawn (layout, raster, PNG)"].append(done - start)
-                copy = pickle.loads(pickle.dumps(fig))  # the same figure, its layout not yet done
+                copy = pickle.loads(pickle.dumps(fig))  # laid out by the draw just made
                 copy.set_layout_engine("none")
                 start = time.perf_counter()
                 drawn(copy, *args, **kwargs)
